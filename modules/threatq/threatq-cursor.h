@@ -1,0 +1,29 @@
+/*
+ * The paging cursor in syslog-ng's persist file, and the bookmarks that move
+ * it only once destinations have acknowledged the messages.
+ */
+#ifndef THREATQ_CURSOR_H_INCLUDED
+#define THREATQ_CURSOR_H_INCLUDED
+
+#include "syslog-ng.h"
+#include "persist-state.h"
+#include "ack-tracker/bookmark.h"
+
+#define THREATQ_CURSOR_START "*"
+
+typedef struct _ThreatqCursorStore
+{
+  PersistState *state;
+  PersistEntryHandle handle;
+} ThreatqCursorStore;
+
+/* Finds or creates the entry; FALSE when the persist file cannot hold it. */
+gboolean threatq_cursor_store_open(ThreatqCursorStore *self, PersistState *state, const gchar *persist_name);
+
+/* The stored cursor, or "*" when none was ever stored.  Free with g_ref_string_release(). */
+GRefString *threatq_cursor_store_load(ThreatqCursorStore *self);
+
+/* When the message holding this bookmark is acknowledged, cursor becomes the stored one. */
+void threatq_cursor_fill_bookmark(Bookmark *bookmark, ThreatqCursorStore *store, GRefString *cursor);
+
+#endif

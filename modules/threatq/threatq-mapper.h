@@ -1,0 +1,58 @@
+/*
+ * ThreatQ indicator JSON -> ECS document (contract sections 3 and 4), and the
+ * streaming parser of one indicator page.  No syslog-ng I/O in here.
+ */
+#ifndef THREATQ_MAPPER_H_INCLUDED
+#define THREATQ_MAPPER_H_INCLUDED
+
+#include "threatq-document.h"
+
+#define THREATQ_MAPPER_ERROR threatq_mapper_error_quark()
+GQuark threatq_mapper_error_quark(void);
+
+typedef enum
+{
+  THREATQ_MAPPER_ERROR_SYNTAX,      /* the body is not valid JSON */
+  THREATQ_MAPPER_ERROR_SHAPE,       /* valid JSON, but not {"data": [...], ...} */
+} ThreatqMapperError;
+
+typedef struct _ThreatqMapperOptions
+{
+  const gchar *feed_name;           /* threat.feed.name */
+  gboolean preserve_original;       /* event.original + tag preserve_original_event */
+  const gchar *const *tags;         /* NULL-terminated user tags, in the order configured; may be NULL */
+  gint64 ioc_expiration_seconds;    /* ioc-expiration-duration() */
+} ThreatqMapperOptions;
+
+typedef struct _ThreatqPage
+{
+  gchar *next_cursor;               /* nextCursorMark, NULL when absent */
+  gboolean has_total;
+  gint64 total;
+  guint documents;                  /* documents emitted */
+  guint malformed_items;            /* elements of data that were not objects */
+} ThreatqPage;
+
+/* Takes ownership of document. */
+typedef void (*ThreatqDocumentFunc)(ThreatqDocument *document, gpointer user_data);
+
+/*
+ * Parse one page body as a stream, calling emit once per indicator, in order.
+ * received_at is the page's receive time in microseconds since the epoch
+ * (event.created, and @timestamp when updated_at is unusable).
+ * Returns FALSE with error set when the body is not valid JSON or not the
+ * expected shape; documents already emitted for this page must then be discarded by the caller.
+ */
+gboolean threatq_page_parse(const gchar *body, gsize length, const ThreatqMapperOptions *options,
+                            gint64 received_at, ThreatqDocumentFunc emit, gpointer user_data,
+                            ThreatqPage *page, GError **error);
+void threatq_page_clear(ThreatqPage *page);
+
+/* Map a single indicator object given as JSON text (the same code path as a page element). */
+ThreatqDocument *threatq_map_indicator_json(const gchar *json, gsize length, const ThreatqMapperOptions *options,
+                                            gint64 received_at, GError **error);
+
+/* Parse "90d", "12h", "30m" into seconds; FALSE on anything else. */
+gboolean threatq_parse_duration(const gchar *text, gint64 *seconds);
+
+#endif

@@ -1,0 +1,572 @@
+/*
+ * threatq() source: lifecycle, paging and the delivery-gated cursor.
+ *
+ * One fetcher thread requests a page, maps it into messages and hands them
+ * out one per fetch() call, so syslog-ng's flow control (log-iw-size())
+ * holds the paging back.  Every message carries a bookmark; the cursor in the
+ * persist file moves to a page's nextCursorMark only when the page's last
+ * message has been acknowledged.
+ */
+#include "threatq-source.h"
+#include "threatq-client.h"
+#include "threatq-cursor.h"
+#include "threatq-mapper.h"
+#include "threatq-message.h"
+
+#include "logthrsource/logthrfetcherdrv.h"
+#include "ack-tracker/ack_tracker.h"
+#include "ack-tracker/ack_tracker_factory.h"
+#include "logmsg/tags.h"
+#include "stats/stats-registry.h"
+#include "messages.h"
+
+#include <curl/curl.h>
+#include <string.h>
+
+#define THREATQ_CONFIG_ERROR g_quark_from_static_string("threatq-config-error")
+#define THREATQ_DEFAULT_POLL_INTERVAL 60.0
+#define THREATQ_DEFAULT_IOC_EXPIRATION (90 * 24 * 3600)
+#define THREATQ_FIRST_BACKOFF_MSEC 1000
+#define THREATQ_MAX_RETRY_AFTER_SEC 3600
+
+typedef struct _ThreatqSourceDriver
+{
+  LogThreadedFetcherDriver super;
+  ThreatqClientOptions client_options;
+  gdouble poll_interval;
+  gboolean preserve_original;
+  gint64 ioc_expiration;
+  gchar *feed_name;
+
+  ThreatqMapperOptions mapper_options;
+  gchar **tag_names;
+  ThreatqClient *client;
+  ThreatqCursorStore cursor_store;
+
+  /* fetcher-thread state */
+  GRefString *cursor;           /* the cursor of the next page request */
+  GRefString *page_cursor;      /* the cursor that returned the page being handed out */
+  GQueue pending;               /* LogMessage *s of that page, not yet posted */
+  gboolean cycle_ends_with_page;
+  guint failures;               /* consecutive failed requests, for the backoff */
+} ThreatqSourceDriver;
+
+/* options */
+
+static gboolean
+_is_loopback_host(const gchar *host)
+{
+  return g_str_equal(host, "localhost") || g_str_has_prefix(host, "127.") || g_str_equal(host, "[::1]")
+         || g_str_equal(host, "::1");
+}
+
+/* https, or http to a loopback address (for tests); returns the URL without trailing slashes. */
+static gchar *
+_validate_base_url(const gchar *url, GError **error)
+{
+  CURLU *parsed = curl_url();
+  gchar *scheme = NULL, *host = NULL, *result = NULL;
+
+  if (curl_url_set(parsed, CURLUPART_URL, url, 0) != CURLUE_OK
+      || curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
+      || curl_url_get(parsed, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+    g_set_error(error, THREATQ_CONFIG_ERROR, 0, "\"%s\" is not an absolute URL", url);
+  else if (g_ascii_strcasecmp(scheme, "https") != 0
+           && !(g_ascii_strcasecmp(scheme, "http") == 0 && _is_loopback_host(host)))
+    g_set_error(error, THREATQ_CONFIG_ERROR, 0,
+                "\"%s\": use https (plain http is accepted only for a loopback address)", url);
+  else
+    {
+      result = g_strdup(url);
+      gsize length = strlen(result);
+      while (length > 0 && result[length - 1] == '/')
+        result[--length] = '\0';
+    }
+
+  curl_free(scheme);
+  curl_free(host);
+  curl_url_cleanup(parsed);
+  return result;
+}
+
+gboolean
+threatq_sd_set_url(LogDriver *s, const gchar *url, GError **error)
+{
+  ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
+  gchar *validated = _validate_base_url(url, error);
+
+  if (!validated)
+    return FALSE;
+  g_free(self->client_options.url);
+  self->client_options.url = validated;
+  return TRUE;
+}
+
+gboolean
+threatq_sd_set_token_url(LogDriver *s, const gchar *url, GError **error)
+{
+  ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
+  gchar *validated = _validate_base_url(url, error);
+
+  if (!validated)
+    return FALSE;
+  g_free(self->client_options.token_url);
+  self->client_options.token_url = validated;
+  return TRUE;
+}
+
+static void
+_replace_string(gchar **field, const gchar *value)
+{
+  g_free(*field);
+  *field = g_strdup(value);
+}
+
+#define THREATQ_STRING_SETTER(option, field) \
+  void threatq_sd_set_##option(LogDriver *s, const gchar *value) \
+  { _replace_string(&((ThreatqSourceDriver *) s)->field, value); }
+
+THREATQ_STRING_SETTER(collection, client_options.collection)
+THREATQ_STRING_SETTER(client_id, client_options.client_id)
+THREATQ_STRING_SETTER(fields, client_options.fields)
+THREATQ_STRING_SETTER(proxy, client_options.proxy)
+THREATQ_STRING_SETTER(user_agent, client_options.user_agent)
+THREATQ_STRING_SETTER(feed_name, feed_name)
+THREATQ_STRING_SETTER(ca_file, client_options.ca_file)
+THREATQ_STRING_SETTER(ca_dir, client_options.ca_dir)
+THREATQ_STRING_SETTER(cert_file, client_options.cert_file)
+THREATQ_STRING_SETTER(key_file, client_options.key_file)
+THREATQ_STRING_SETTER(cipher_suite, client_options.cipher_suite)
+
+void
+threatq_sd_set_client_secret(LogDriver *s, const gchar *client_secret)
+{
+  ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
+
+  if (self->client_options.client_secret)
+    memset(self->client_options.client_secret, 0, strlen(self->client_options.client_secret));
+  _replace_string(&self->client_options.client_secret, client_secret);
+}
+
+void
+threatq_sd_set_poll_interval(LogDriver *s, gdouble seconds)
+{
+  ((ThreatqSourceDriver *) s)->poll_interval = seconds;
+}
+
+void
+threatq_sd_set_page_size(LogDriver *s, gint page_size)
+{
+  ((ThreatqSourceDriver *) s)->client_options.page_size = page_size;
+}
+
+void
+threatq_sd_set_timeout(LogDriver *s, gint seconds)
+{
+  ((ThreatqSourceDriver *) s)->client_options.timeout = seconds;
+}
+
+void
+threatq_sd_set_preserve_original(LogDriver *s, gboolean preserve_original)
+{
+  ((ThreatqSourceDriver *) s)->preserve_original = preserve_original;
+}
+
+void
+threatq_sd_set_ioc_expiration(LogDriver *s, gint64 seconds)
+{
+  ((ThreatqSourceDriver *) s)->ioc_expiration = seconds;
+}
+
+void
+threatq_sd_set_peer_verify(LogDriver *s, gboolean peer_verify)
+{
+  ((ThreatqSourceDriver *) s)->client_options.peer_verify = peer_verify;
+}
+
+void
+threatq_sd_set_use_system_cert_store(LogDriver *s, gboolean use_system_cert_store)
+{
+  ((ThreatqSourceDriver *) s)->client_options.use_system_cert_store = use_system_cert_store;
+}
+
+const gchar *
+threatq_sd_missing_required_option(LogDriver *s)
+{
+  ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
+
+  if (!self->client_options.url)
+    return "url";
+  if (!self->client_options.collection)
+    return "collection";
+  if (!self->client_options.client_id)
+    return "client-id";
+  if (!self->client_options.client_secret)
+    return "client-secret";
+  return NULL;
+}
+
+/* identity */
+
+static const gchar *
+_generate_persist_name(const LogPipe *s)
+{
+  const ThreatqSourceDriver *self = (const ThreatqSourceDriver *) s;
+  static gchar persist_name[1024];
+
+  g_snprintf(persist_name, sizeof(persist_name), "threatq(%s,%s)",
+             self->client_options.url, self->client_options.collection);
+  return persist_name;
+}
+
+static const gchar *
+_format_stats_instance(LogThreadedSourceDriver *s)
+{
+  ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
+  static gchar instance[1024];
+
+  if (s->super.super.super.persist_name)
+    g_snprintf(instance, sizeof(instance), "threatq,%s", s->super.super.super.persist_name);
+  else
+    g_snprintf(instance, sizeof(instance), "threatq,%s,%s", self->client_options.url, self->client_options.collection);
+  return instance;
+}
+
+static const gchar *
+_driver_id(ThreatqSourceDriver *self)
+{
+  return self->super.super.super.super.id;
+}
+
+/* paging */
+
+static void
+_retry_later(ThreatqSourceDriver *self, gint64 delay_msec)
+{
+  self->super.no_data_delay = delay_msec;
+}
+
+/* Exponential, with jitter, capped at time-reopen(). */
+static void
+_back_off(ThreatqSourceDriver *self)
+{
+  gint64 cap = MAX((gint64) self->super.time_reopen * 1000, THREATQ_FIRST_BACKOFF_MSEC);
+  gint64 delay = THREATQ_FIRST_BACKOFF_MSEC << MIN(self->failures, 20);
+
+  delay = MIN(delay, cap);
+  delay = delay / 2 + g_random_int_range(0, (gint32) (delay / 2) + 1);
+  self->failures++;
+  _retry_later(self, delay);
+  msg_info("threatq: retrying the same cursor later", evt_tag_str("driver", _driver_id(self)),
+           evt_tag_long("delay_ms", delay), evt_tag_int("failures", self->failures));
+}
+
+static void
+_end_cycle(ThreatqSourceDriver *self)
+{
+  self->failures = 0;
+  _retry_later(self, (gint64) (self->poll_interval * 1000));
+  msg_debug("threatq: collection drained, waiting for poll-interval()", evt_tag_str("driver", _driver_id(self)),
+            evt_tag_str("cursor", self->cursor));
+}
+
+static LogThreadedFetchResult
+_hand_out_pending(ThreatqSourceDriver *self)
+{
+  LogMessage *msg = g_queue_pop_head(&self->pending);
+  AckTracker *ack_tracker = ((LogSource *) self->super.super.worker)->ack_tracker;
+  Bookmark *bookmark = ack_tracker_request_bookmark(ack_tracker);
+
+  /* the page's last message moves the stored cursor past the page; the others keep it at the page */
+  threatq_cursor_fill_bookmark(bookmark, &self->cursor_store,
+                               g_queue_is_empty(&self->pending) ? self->cursor : self->page_cursor);
+  return (LogThreadedFetchResult) { THREADED_FETCH_SUCCESS, msg };
+}
+
+static void
+_queue_document(ThreatqDocument *document, gpointer user_data)
+{
+  GQueue *parsed = user_data;
+
+  g_queue_push_tail(parsed, threatq_message_new(document));
+  threatq_document_free(document);
+}
+
+static void
+_discard_messages(GQueue *messages)
+{
+  LogMessage *msg;
+
+  while ((msg = g_queue_pop_head(messages)))
+    log_msg_unref(msg);
+}
+
+static void
+_log_request_failure(ThreatqSourceDriver *self, const ThreatqResponse *response, const gchar *page_url)
+{
+  msg_error("threatq: ThreatQ request failed",
+            evt_tag_str("driver", _driver_id(self)),
+            evt_tag_str("url", page_url),
+            evt_tag_str("collection", self->client_options.collection),
+            evt_tag_long("status", response->http_code),
+            evt_tag_str("error", response->error));
+}
+
+static LogThreadedFetchResult
+_handle_failed_request(ThreatqSourceDriver *self, const ThreatqResponse *response, const gchar *page_url)
+{
+  switch (response->status)
+    {
+    case THREATQ_RESPONSE_ABORTED:
+      break;
+    case THREATQ_RESPONSE_RATE_LIMITED:
+      if (response->retry_after >= 0)
+        {
+          gint64 wait = MIN(response->retry_after, THREATQ_MAX_RETRY_AFTER_SEC);
+          msg_warning("threatq: ThreatQ asked us to slow down (HTTP 429), waiting for Retry-After",
+                      evt_tag_str("driver", _driver_id(self)), evt_tag_str("url", page_url),
+                      evt_tag_long("retry_after", wait));
+          _retry_later(self, MAX(wait * 1000, 1));
+          break;
+        }
+      _log_request_failure(self, response, page_url);
+      _back_off(self);
+      break;
+    case THREATQ_RESPONSE_AUTH_FAILED:
+      msg_error("threatq: authentication with ThreatQ failed; check client-id(), client-secret() and token-url()",
+                evt_tag_str("driver", _driver_id(self)), evt_tag_str("url", page_url),
+                evt_tag_long("status", response->http_code), evt_tag_str("error", response->error));
+      _back_off(self);
+      break;
+    default:
+      _log_request_failure(self, response, page_url);
+      _back_off(self);
+      break;
+    }
+  return (LogThreadedFetchResult) { THREADED_FETCH_NO_DATA, NULL };
+}
+
+static LogThreadedFetchResult
+_reject_page(ThreatqSourceDriver *self, const ThreatqResponse *response, const gchar *page_url, const gchar *problem)
+{
+  msg_error("threatq: ThreatQ answered with a page that cannot be used, retrying the same cursor later",
+            evt_tag_str("driver", _driver_id(self)),
+            evt_tag_str("url", page_url),
+            evt_tag_str("collection", self->client_options.collection),
+            evt_tag_str("cursor", self->cursor),
+            evt_tag_long("status", response->http_code),
+            evt_tag_str("error", problem));
+  _back_off(self);
+  return (LogThreadedFetchResult) { THREADED_FETCH_NO_DATA, NULL };
+}
+
+static LogThreadedFetchResult
+_accept_page(ThreatqSourceDriver *self, const ThreatqResponse *response, const gchar *page_url)
+{
+  GQueue parsed = G_QUEUE_INIT;
+  ThreatqPage page = { 0 };
+  GError *error = NULL;
+  LogThreadedFetchResult result;
+
+  if (!threatq_page_parse(response->body->str, response->body->len, &self->mapper_options, response->received_at,
+                          _queue_document, &parsed, &page, &error))
+    {
+      _discard_messages(&parsed);
+      result = _reject_page(self, response, page_url, error->message);
+      g_error_free(error);
+      threatq_page_clear(&page);
+      return result;
+    }
+
+  if (page.malformed_items > 0)
+    msg_warning("threatq: elements of the page's data are not JSON objects and were skipped",
+                evt_tag_str("driver", _driver_id(self)), evt_tag_str("url", page_url),
+                evt_tag_int("skipped", page.malformed_items));
+
+  guint items = page.documents + page.malformed_items;
+  if (items == 0)
+    {
+      threatq_page_clear(&page);
+      _end_cycle(self);
+      return (LogThreadedFetchResult) { THREADED_FETCH_NO_DATA, NULL };
+    }
+  if (!page.next_cursor || !page.next_cursor[0])
+    {
+      _discard_messages(&parsed);
+      threatq_page_clear(&page);
+      return _reject_page(self, response, page_url, "the page has data but no nextCursorMark");
+    }
+
+  self->failures = 0;
+  self->cycle_ends_with_page = g_str_equal(page.next_cursor, self->cursor);
+  g_clear_pointer(&self->page_cursor, g_ref_string_release);
+  self->page_cursor = self->cursor;
+  self->cursor = g_ref_string_new(page.next_cursor);
+  threatq_page_clear(&page);
+
+  msg_debug("threatq: page received", evt_tag_str("driver", _driver_id(self)), evt_tag_str("url", page_url),
+            evt_tag_int("indicators", parsed.length), evt_tag_str("next_cursor", self->cursor));
+
+  if (g_queue_is_empty(&parsed))
+    {
+      if (self->cycle_ends_with_page)
+        {
+          self->cycle_ends_with_page = FALSE;
+          _end_cycle(self);
+          return (LogThreadedFetchResult) { THREADED_FETCH_NO_DATA, NULL };
+        }
+      return (LogThreadedFetchResult) { THREADED_FETCH_TRY_AGAIN, NULL };
+    }
+
+  self->pending = parsed;
+  return _hand_out_pending(self);
+}
+
+static LogThreadedFetchResult
+_fetch_page(ThreatqSourceDriver *self)
+{
+  ThreatqResponse response;
+  LogThreadedFetchResult result;
+
+  threatq_response_init(&response);
+  threatq_client_fetch_page(self->client, self->cursor, &response);
+  gchar *page_url = threatq_client_format_page_url(self->client, self->cursor);
+
+  if (response.status == THREATQ_RESPONSE_OK)
+    result = _accept_page(self, &response, page_url);
+  else
+    result = _handle_failed_request(self, &response, page_url);
+
+  g_free(page_url);
+  threatq_response_clear(&response);
+  return result;
+}
+
+static LogThreadedFetchResult
+_fetch(LogThreadedFetcherDriver *s)
+{
+  ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
+
+  if (!g_queue_is_empty(&self->pending))
+    return _hand_out_pending(self);
+
+  if (self->cycle_ends_with_page)
+    {
+      self->cycle_ends_with_page = FALSE;
+      _end_cycle(self);
+      return (LogThreadedFetchResult) { THREADED_FETCH_NO_DATA, NULL };
+    }
+
+  return _fetch_page(self);
+}
+
+static void
+_thread_deinit(LogThreadedFetcherDriver *s)
+{
+  ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
+
+  /* not posted, so not acknowledged: the stored cursor still covers them */
+  _discard_messages(&self->pending);
+}
+
+static void
+_request_exit(LogThreadedFetcherDriver *s)
+{
+  ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
+
+  threatq_client_abort(self->client);
+}
+
+/* lifecycle */
+
+static void
+_collect_tag_names(ThreatqSourceDriver *self)
+{
+  GArray *tags = self->super.super.worker_options.super.tags;
+  guint count = tags ? tags->len : 0;
+
+  g_strfreev(self->tag_names);
+  self->tag_names = g_new0(gchar *, count + 1);
+  for (guint i = 0; i < count; i++)
+    self->tag_names[i] = g_strdup(log_tags_get_by_id(g_array_index(tags, LogTagId, i)));
+}
+
+static gboolean
+_init(LogPipe *s)
+{
+  ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
+  GlobalConfig *cfg = log_pipe_get_config(s);
+
+  if (self->poll_interval < 0)
+    self->poll_interval = self->super.no_data_delay >= 0 ? self->super.no_data_delay / 1000.0
+                          : THREATQ_DEFAULT_POLL_INTERVAL;
+
+  _collect_tag_names(self);
+  self->mapper_options.feed_name = self->feed_name;
+  self->mapper_options.preserve_original = self->preserve_original;
+  self->mapper_options.tags = (const gchar *const *) self->tag_names;
+  self->mapper_options.ioc_expiration_seconds = self->ioc_expiration;
+
+  const gchar *persist_name = log_pipe_get_persist_name(s);
+  if (!threatq_cursor_store_open(&self->cursor_store, cfg->state, persist_name))
+    {
+      msg_error("threatq: cannot allocate the cursor in the persist file",
+                evt_tag_str("driver", _driver_id(self)), evt_tag_str("persist_name", persist_name));
+      return FALSE;
+    }
+  g_clear_pointer(&self->cursor, g_ref_string_release);
+  self->cursor = threatq_cursor_store_load(&self->cursor_store);
+
+  if (!self->client)
+    self->client = threatq_client_new(&self->client_options, _driver_id(self));
+
+  if (!log_threaded_fetcher_driver_init_method(s))
+    return FALSE;
+  self->super.no_data_delay = (gint64) (self->poll_interval * 1000);
+
+  msg_info("threatq: source starting", evt_tag_str("driver", _driver_id(self)),
+           evt_tag_str("url", self->client_options.url), evt_tag_str("collection", self->client_options.collection),
+           evt_tag_str("cursor", self->cursor));
+  return TRUE;
+}
+
+static void
+_free(LogPipe *s)
+{
+  ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
+
+  _discard_messages(&self->pending);
+  threatq_client_free(self->client);
+  g_clear_pointer(&self->cursor, g_ref_string_release);
+  g_clear_pointer(&self->page_cursor, g_ref_string_release);
+  threatq_client_options_destroy(&self->client_options);
+  g_free(self->feed_name);
+  g_strfreev(self->tag_names);
+  log_threaded_fetcher_driver_free_method(s);
+}
+
+LogDriver *
+threatq_sd_new(GlobalConfig *cfg)
+{
+  ThreatqSourceDriver *self = g_new0(ThreatqSourceDriver, 1);
+
+  log_threaded_fetcher_driver_init_instance(&self->super, cfg);
+  threatq_client_options_defaults(&self->client_options);
+  self->poll_interval = -1;
+  self->ioc_expiration = THREATQ_DEFAULT_IOC_EXPIRATION;
+  self->feed_name = g_strdup("ThreatQuotient");
+  g_queue_init(&self->pending);
+
+  self->super.fetch = _fetch;
+  self->super.thread_deinit = _thread_deinit;
+  self->super.request_exit = _request_exit;
+  self->super.super.format_stats_instance = _format_stats_instance;
+  self->super.super.worker_options.ack_tracker_factory = consecutive_ack_tracker_factory_new();
+  self->super.super.worker_options.super.stats_level = STATS_LEVEL0;
+  self->super.super.worker_options.super.stats_source = stats_register_type("threatq");
+
+  self->super.super.super.super.super.init = _init;
+  self->super.super.super.super.super.free_fn = _free;
+  self->super.super.super.super.super.generate_persist_name = _generate_persist_name;
+  return &self->super.super.super.super;
+}

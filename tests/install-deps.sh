@@ -1,0 +1,10 @@
+#!/bin/sh
+# Everything building, the demo and the tests need, from Debian 12's archive.
+set -e
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  build-essential autoconf automake libtool pkg-config bison flex python3 \
+  syslog-ng-core syslog-ng-dev libglib2.0-dev libivykis-dev \
+  libcurl4-openssl-dev libssl-dev libyajl-dev \
+  libcriterion-dev python3-pytest curl ca-certificates openssl procps >/dev/null
