@@ -23,22 +23,31 @@ typedef struct _ThreatqBookmarkData
 
 G_STATIC_ASSERT(sizeof(ThreatqBookmarkData) <= sizeof(BookmarkContainer));
 
+static gboolean
+_has_known_layout(PersistState *state, PersistEntryHandle handle, gsize size)
+{
+  if (size < sizeof(ThreatqCursorState))
+    return FALSE;
+
+  ThreatqCursorState *stored = persist_state_map_entry(state, handle);
+  gboolean known = stored->header.version == THREATQ_CURSOR_STATE_VERSION && stored->length < THREATQ_CURSOR_MAX_LENGTH;
+  persist_state_unmap_entry(state, handle);
+  return known;
+}
+
 gboolean
 threatq_cursor_store_open(ThreatqCursorStore *self, PersistState *state, const gchar *persist_name)
 {
   gsize size = 0;
-  guint8 version = 0;
+  guint8 entry_format = 0;
 
   self->state = state;
-  self->handle = persist_state_lookup_entry(state, persist_name, &size, &version);
-  if (self->handle && (size < sizeof(ThreatqCursorState) || version != THREATQ_CURSOR_STATE_VERSION))
-    {
-      msg_warning("threatq: the stored cursor has an unknown layout, starting the collection from the beginning",
-                  evt_tag_str("persist_name", persist_name), evt_tag_int("version", version));
-      self->handle = 0;
-    }
-  if (self->handle)
+  self->handle = persist_state_lookup_entry(state, persist_name, &size, &entry_format);
+  if (self->handle && _has_known_layout(state, self->handle, size))
     return TRUE;
+  if (self->handle)
+    msg_warning("threatq: the stored cursor has an unknown layout, starting the collection from the beginning",
+                evt_tag_str("persist_name", persist_name));
 
   self->handle = persist_state_alloc_entry(state, persist_name, sizeof(ThreatqCursorState));
   if (!self->handle)

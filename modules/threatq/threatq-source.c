@@ -12,6 +12,7 @@
 #include "threatq-cursor.h"
 #include "threatq-mapper.h"
 #include "threatq-message.h"
+#include "threatq-stats.h"
 
 #include "logthrsource/logthrfetcherdrv.h"
 #include "ack-tracker/ack_tracker.h"
@@ -42,6 +43,7 @@ typedef struct _ThreatqSourceDriver
   gchar **tag_names;
   ThreatqClient *client;
   ThreatqCursorStore cursor_store;
+  ThreatqStats stats;
 
   /* fetcher-thread state */
   GRefString *cursor;           /* the cursor of the next page request */
@@ -265,6 +267,7 @@ static void
 _end_cycle(ThreatqSourceDriver *self)
 {
   self->failures = 0;
+  threatq_stats_set(&self->stats, THREATQ_STAT_LAST_SYNC, (gsize) time(NULL));
   _retry_later(self, (gint64) (self->poll_interval * 1000));
   msg_debug("threatq: collection drained, waiting for poll-interval()", evt_tag_str("driver", _driver_id(self)),
             evt_tag_str("cursor", self->cursor));
@@ -315,6 +318,11 @@ _log_request_failure(ThreatqSourceDriver *self, const ThreatqResponse *response,
 static LogThreadedFetchResult
 _handle_failed_request(ThreatqSourceDriver *self, const ThreatqResponse *response, const gchar *page_url)
 {
+  if (response->status != THREATQ_RESPONSE_ABORTED)
+    threatq_stats_add(&self->stats, THREATQ_STAT_HTTP_ERRORS, 1);
+  if (response->status == THREATQ_RESPONSE_AUTH_FAILED)
+    threatq_stats_add(&self->stats, THREATQ_STAT_AUTH_FAILURES, 1);
+
   switch (response->status)
     {
     case THREATQ_RESPONSE_ABORTED:
@@ -372,12 +380,15 @@ _accept_page(ThreatqSourceDriver *self, const ThreatqResponse *response, const g
                           _queue_document, &parsed, &page, &error))
     {
       _discard_messages(&parsed);
+      threatq_stats_add(&self->stats, THREATQ_STAT_MALFORMED_PAGES, 1);
       result = _reject_page(self, response, page_url, error->message);
       g_error_free(error);
       threatq_page_clear(&page);
       return result;
     }
 
+  threatq_stats_add(&self->stats, THREATQ_STAT_PAGES, 1);
+  threatq_stats_add(&self->stats, THREATQ_STAT_MALFORMED_ITEMS, page.malformed_items);
   if (page.malformed_items > 0)
     msg_warning("threatq: elements of the page's data are not JSON objects and were skipped",
                 evt_tag_str("driver", _driver_id(self)), evt_tag_str("url", page_url),
@@ -394,10 +405,12 @@ _accept_page(ThreatqSourceDriver *self, const ThreatqResponse *response, const g
     {
       _discard_messages(&parsed);
       threatq_page_clear(&page);
+      threatq_stats_add(&self->stats, THREATQ_STAT_MALFORMED_PAGES, 1);
       return _reject_page(self, response, page_url, "the page has data but no nextCursorMark");
     }
 
   self->failures = 0;
+  threatq_stats_add(&self->stats, THREATQ_STAT_INDICATORS, parsed.length);
   self->cycle_ends_with_page = g_str_equal(page.next_cursor, self->cursor);
   g_clear_pointer(&self->page_cursor, g_ref_string_release);
   self->page_cursor = self->cursor;
@@ -523,11 +536,22 @@ _init(LogPipe *s)
   if (!log_threaded_fetcher_driver_init_method(s))
     return FALSE;
   self->super.no_data_delay = (gint64) (self->poll_interval * 1000);
+  threatq_stats_register(&self->stats, self->super.super.worker_options.super.stats_source, _driver_id(self),
+                         _format_stats_instance(&self->super.super));
 
   msg_info("threatq: source starting", evt_tag_str("driver", _driver_id(self)),
            evt_tag_str("url", self->client_options.url), evt_tag_str("collection", self->client_options.collection),
            evt_tag_str("cursor", self->cursor));
   return TRUE;
+}
+
+static gboolean
+_deinit(LogPipe *s)
+{
+  ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
+
+  threatq_stats_unregister(&self->stats);
+  return log_threaded_fetcher_driver_deinit_method(s);
 }
 
 static void
@@ -566,6 +590,7 @@ threatq_sd_new(GlobalConfig *cfg)
   self->super.super.worker_options.super.stats_source = stats_register_type("threatq");
 
   self->super.super.super.super.super.init = _init;
+  self->super.super.super.super.super.deinit = _deinit;
   self->super.super.super.super.super.free_fn = _free;
   self->super.super.super.super.super.generate_persist_name = _generate_persist_name;
   return &self->super.super.super.super;

@@ -1,0 +1,42 @@
+/* The per-source counters shown by `syslog-ng-ctl stats`. */
+#ifndef THREATQ_STATS_H_INCLUDED
+#define THREATQ_STATS_H_INCLUDED
+
+#include "stats/stats-registry.h"
+
+typedef enum
+{
+  THREATQ_STAT_PAGES,             /* pages fetched and parsed */
+  THREATQ_STAT_INDICATORS,        /* messages made from indicators */
+  THREATQ_STAT_HTTP_ERRORS,       /* failed requests: non-2xx answers, timeouts, connection errors */
+  THREATQ_STAT_AUTH_FAILURES,     /* token requests refused, 401s that a new token did not cure */
+  THREATQ_STAT_MALFORMED_PAGES,   /* bodies that were not valid JSON or not a page */
+  THREATQ_STAT_MALFORMED_ITEMS,   /* elements of data that were not objects */
+  THREATQ_STAT_LAST_SYNC,         /* unix time the collection was last drained */
+  THREATQ_STAT_MAX,
+} ThreatqStat;
+
+typedef struct _ThreatqStats
+{
+  StatsClusterKey keys[THREATQ_STAT_MAX];
+  StatsCounterItem *counters[THREATQ_STAT_MAX];
+  gchar *id;                      /* the keys point here */
+  gchar *instance;
+} ThreatqStats;
+
+void threatq_stats_register(ThreatqStats *self, guint16 stats_source, const gchar *id, const gchar *instance);
+void threatq_stats_unregister(ThreatqStats *self);
+
+static inline void
+threatq_stats_add(ThreatqStats *self, ThreatqStat stat, gsize value)
+{
+  stats_counter_add(self->counters[stat], value);
+}
+
+static inline void
+threatq_stats_set(ThreatqStats *self, ThreatqStat stat, gsize value)
+{
+  stats_counter_set(self->counters[stat], value);
+}
+
+#endif
