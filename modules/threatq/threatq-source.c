@@ -216,6 +216,10 @@ _generate_persist_name(const LogPipe *s)
   const ThreatqSourceDriver *self = (const ThreatqSourceDriver *) s;
   static gchar persist_name[1024];
 
+  /* log_pipe_get_persist_name() asks us even when persist-name() was given */
+  if (s->persist_name)
+    return s->persist_name;
+
   g_snprintf(persist_name, sizeof(persist_name), "threatq(%s,%s)",
              self->client_options.url, self->client_options.collection);
   return persist_name;

@@ -1,0 +1,758 @@
+/*
+ * Mapping one collected ThreatQ indicator onto an ECS document (contract
+ * sections 3 and 4).
+ */
+#include "threatq-mapper-indicator.h"
+#include "threatq-url.h"
+
+#include <string.h>
+
+#define DEFAULT_FEED_NAME "ThreatQuotient"
+#define ERROR_VALUE_LENGTH 80
+
+const gchar *const threatq_date_keys[THREATQ_DATE_COUNT] =
+{
+  "created_at", "updated_at", "published_at", "touched_at", "expires_at", "expired_at", "expires_calculated_at",
+};
+
+const gsize threatq_date_key_lengths[THREATQ_DATE_COUNT] = { 10, 10, 12, 10, 10, 10, 21 };
+
+/* the ECS names of the dates */
+static const gchar *const date_names[THREATQ_DATE_COUNT] =
+{
+  "threatq.created_at", "threatq.updated_at", "threatq.published_at", "threatq.touched_at",
+  "threatq.expires_at", "threatq.expired_at", "threatq.expires_calculated_at",
+};
+
+/* ------------------------------------------------------------------ */
+/* the collected indicator                                             */
+
+void
+threatq_indicator_init(ThreatqIndicator *self)
+{
+  memset(self, 0, sizeof(*self));
+  self->sources = g_array_sized_new(FALSE, TRUE, sizeof(ThreatqSource), 8);
+  self->attributes = g_array_sized_new(FALSE, TRUE, sizeof(ThreatqAttribute), 16);
+  self->adversaries = g_array_sized_new(FALSE, TRUE, sizeof(ThreatqValue), 4);
+  self->strings = g_string_sized_new(2048);
+}
+
+void
+threatq_indicator_reset(ThreatqIndicator *self)
+{
+  ThreatqIndicator kept = *self;
+
+  memset(self, 0, sizeof(*self));
+  self->sources = kept.sources;
+  self->attributes = kept.attributes;
+  self->adversaries = kept.adversaries;
+  self->strings = kept.strings;
+  g_array_set_size(self->sources, 0);
+  g_array_set_size(self->attributes, 0);
+  g_array_set_size(self->adversaries, 0);
+  g_string_truncate(self->strings, 0);
+}
+
+void
+threatq_indicator_clear(ThreatqIndicator *self)
+{
+  g_array_free(self->sources, TRUE);
+  g_array_free(self->attributes, TRUE);
+  g_array_free(self->adversaries, TRUE);
+  g_string_free(self->strings, TRUE);
+}
+
+void
+threatq_indicator_store(ThreatqIndicator *self, ThreatqValue *value, ThreatqValueKind kind, const gchar *text,
+                        gsize length)
+{
+  value->kind = kind;
+  value->offset = self->strings->len;
+  value->length = length;
+  g_string_append_len(self->strings, text, (gssize) length);
+  g_string_append_c(self->strings, '\0');
+}
+
+/* ------------------------------------------------------------------ */
+/* the mapping context                                                 */
+
+static gchar *
+_valid_utf8(const gchar *text)
+{
+  return g_utf8_make_valid(text ? text : "", -1);
+}
+
+void
+threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *options, gint64 received_at)
+{
+  memset(self, 0, sizeof(*self));
+  self->options = options;
+  self->feed_name = _valid_utf8(options->feed_name ? options->feed_name : DEFAULT_FEED_NAME);
+
+  guint tag_count = 0;
+  for (const gchar *const *tag = options->tags; tag && *tag; tag++)
+    tag_count++;
+  self->tags = g_new0(gchar *, tag_count + 1);
+  guint kept = 0;
+  for (guint i = 0; i < tag_count; i++)
+    if (options->tags[i][0])
+      self->tags[kept++] = _valid_utf8(options->tags[i]);
+
+  /* floor division: received_at may precede the epoch in tests */
+  self->received_msec = received_at / 1000 - (received_at % 1000 < 0);
+  threatq_mapper_format_date(self->received_msec, self->received_iso);
+  self->scratch = g_string_sized_new(128);
+  self->render_buffer = g_string_sized_new(8192);
+}
+
+void
+threatq_mapping_clear(ThreatqMapping *self)
+{
+  g_free(self->feed_name);
+  g_strfreev(self->tags);
+  g_string_free(self->scratch, TRUE);
+  g_string_free(self->render_buffer, TRUE);
+}
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                             */
+
+static const gchar *
+_text(const ThreatqMapping *self, const ThreatqValue *value, gsize *length)
+{
+  gsize unused;
+
+  if (!length)
+    length = &unused;
+  *length = 0;
+  if (value->kind == THREATQ_VALUE_ABSENT || value->kind == THREATQ_VALUE_CONTAINER || value->length == 0)
+    return NULL;
+  *length = value->length;
+  return self->indicator->strings->str + value->offset;
+}
+
+static gboolean
+_text_equals(const ThreatqMapping *self, const ThreatqValue *value, const gchar *expected)
+{
+  gsize length;
+  const gchar *text = _text(self, value, &length);
+  return text && strlen(expected) == length && memcmp(text, expected, length) == 0;
+}
+
+gboolean
+threatq_mapper_parse_integer(const gchar *text, gsize length, gint64 *result)
+{
+  gsize i = 0;
+  gboolean negative = FALSE;
+  guint64 value = 0;
+
+  if (length > 0 && (text[0] == '-' || text[0] == '+'))
+    {
+      negative = text[0] == '-';
+      i++;
+    }
+  if (i == length)
+    return FALSE;
+  for (; i < length; i++)
+    {
+      if (text[i] < '0' || text[i] > '9')
+        return FALSE;
+      value = value * 10 + (guint64) (text[i] - '0');
+      if (value > (guint64) G_MAXINT64)
+        return FALSE;
+    }
+  *result = negative ? -(gint64) value : (gint64) value;
+  return TRUE;
+}
+
+/* a value cut short (at a UTF-8 character boundary) for error.message */
+static const gchar *
+_quote_value(ThreatqMapping *self, const gchar *text, gsize length)
+{
+  g_string_truncate(self->scratch, 0);
+  if (length <= ERROR_VALUE_LENGTH)
+    g_string_append_len(self->scratch, text, (gssize) length);
+  else
+    {
+      const gchar *end = text + ERROR_VALUE_LENGTH;
+      while (end > text && ((guchar) *end & 0xC0) == 0x80)
+        end--;
+      g_string_append_len(self->scratch, text, end - text);
+      g_string_append(self->scratch, "...");
+    }
+  return self->scratch->str;
+}
+
+/* ------------------------------------------------------------------ */
+/* mapping                                                             */
+/*                                                                     */
+/* Values are worked out first and the fields added in (nearly) the    */
+/* order they sort in, which keeps threatq_document_finish() cheap.    */
+
+typedef struct
+{
+  ThreatqDocument *document;
+  ThreatqField *errors;
+  gboolean date_ok[THREATQ_DATE_COUNT];
+  gint64 date_msec[THREATQ_DATE_COUNT];
+  gboolean has_id;
+  gint64 id;
+  enum { SCORE_ABSENT, SCORE_NUMBER, SCORE_OTHER } score_state;
+  gint64 score;
+} Mapping;
+
+static void
+_add_error(ThreatqMapping *self, Mapping *mapping, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
+
+static void
+_add_error(ThreatqMapping *self, Mapping *mapping, const gchar *format, ...)
+{
+  va_list args;
+
+  if (!mapping->errors)
+    mapping->errors = threatq_document_add_list(mapping->document, "error.message");
+  va_start(args, format);
+  gchar *message = g_strdup_vprintf(format, args);
+  va_end(args);
+  threatq_document_append_item(mapping->document, mapping->errors, message, -1);
+  g_free(message);
+}
+
+static void
+_add_date(ThreatqDocument *document, const gchar *name, gint64 msec)
+{
+  gchar buffer[THREATQ_DATE_BUFFER_SIZE];
+  gsize length = threatq_mapper_format_date(msec, buffer);
+  threatq_document_add_string(document, name, buffer, (gssize) length);
+}
+
+static void
+_add_text(ThreatqMapping *self, ThreatqDocument *document, const gchar *name, const ThreatqValue *value)
+{
+  gsize length;
+  const gchar *text = _text(self, value, &length);
+  if (text)
+    threatq_document_add_string(document, name, text, (gssize) length);
+}
+
+static void
+_parse_dates(ThreatqMapping *self, Mapping *mapping)
+{
+  for (guint i = 0; i < THREATQ_DATE_COUNT; i++)
+    {
+      gsize length;
+      const gchar *text = _text(self, &self->indicator->dates[i], &length);
+
+      mapping->date_ok[i] = text && threatq_mapper_parse_date(text, length, &mapping->date_msec[i]);
+      if (text && !mapping->date_ok[i])
+        _add_error(self, mapping, "%s: cannot parse date '%s'", date_names[i], _quote_value(self, text, length));
+    }
+}
+
+static void
+_parse_id(ThreatqMapping *self, Mapping *mapping)
+{
+  const ThreatqValue *id = &self->indicator->id;
+  gsize length;
+  const gchar *text;
+
+  if (id->kind == THREATQ_VALUE_CONTAINER)
+    {
+      _add_error(self, mapping, "threatq.id: not a number");
+      return;
+    }
+  text = _text(self, id, &length);
+  if (!text)
+    return;
+  mapping->has_id = id->kind != THREATQ_VALUE_BOOLEAN && threatq_mapper_parse_integer(text, length, &mapping->id);
+  if (!mapping->has_id)
+    _add_error(self, mapping, "threatq.id: not an integer '%s'", _quote_value(self, text, length));
+}
+
+static void
+_parse_score(ThreatqMapping *self, Mapping *mapping)
+{
+  const ThreatqValue *score = &self->indicator->score;
+  gsize length;
+  const gchar *text;
+
+  if (score->kind == THREATQ_VALUE_CONTAINER)
+    {
+      mapping->score_state = SCORE_OTHER;
+      _add_error(self, mapping, "threatq.score: not a number");
+      return;
+    }
+  text = _text(self, score, &length);
+  if (!text)
+    return;               /* absent, null or "" */
+  if (score->kind != THREATQ_VALUE_BOOLEAN && threatq_mapper_parse_integer(text, length, &mapping->score))
+    {
+      mapping->score_state = SCORE_NUMBER;
+      return;
+    }
+  mapping->score_state = SCORE_OTHER;
+  _add_error(self, mapping, "threatq.score: not an integer '%s'", _quote_value(self, text, length));
+}
+
+static const gchar *
+_confidence(const Mapping *mapping)
+{
+  gint64 score = mapping->score;
+
+  if (mapping->score_state != SCORE_NUMBER)
+    return "Not Specified";
+  if (score == 0)
+    return "None";
+  if (score >= 1 && score <= 4)
+    return "Low";
+  if (score >= 5 && score <= 7)
+    return "Medium";
+  if (score >= 8 && score <= 10)
+    return "High";
+  return "Not Specified";
+}
+
+/* "TLP:amber+strict" -> "AMBER+STRICT"; NULL for anything that is not a TLP marking */
+static const gchar *
+_normalise_tlp(const gchar *text, gsize length)
+{
+  static const gchar *const markings[] = { "WHITE", "CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED" };
+
+  if (length >= 4 && g_ascii_strncasecmp(text, "TLP:", 4) == 0)
+    {
+      text += 4;
+      length -= 4;
+      while (length > 0 && *text == ' ')
+        {
+          text++;
+          length--;
+        }
+    }
+  for (guint i = 0; i < G_N_ELEMENTS(markings); i++)
+    if (strlen(markings[i]) == length && g_ascii_strncasecmp(text, markings[i], length) == 0)
+      return markings[i];
+  return NULL;
+}
+
+static void
+_map_tlp(ThreatqMapping *self, ThreatqDocument *document)
+{
+  GArray *sources = self->indicator->sources;
+  ThreatqField *tlp = NULL;
+
+  for (guint i = 0; i < sources->len; i++)
+    {
+      gsize length;
+      const gchar *text = _text(self, &g_array_index(sources, ThreatqSource, i).tlp_name, &length);
+
+      if (text && (text = _normalise_tlp(text, length)))
+        {
+          if (!tlp)
+            tlp = threatq_document_add_list(document, "threat.indicator.marking.tlp");
+          threatq_document_append_distinct_item(document, tlp, text, -1);
+        }
+    }
+}
+
+static void
+_map_providers(ThreatqMapping *self, ThreatqDocument *document)
+{
+  GArray *sources = self->indicator->sources;
+  ThreatqField *providers = NULL;
+
+  for (guint i = 0; i < sources->len; i++)
+    {
+      gsize length;
+      const gchar *text = _text(self, &g_array_index(sources, ThreatqSource, i).name, &length);
+
+      if (text)
+        {
+          if (!providers)
+            providers = threatq_document_add_list(document, "threat.indicator.provider");
+          threatq_document_append_distinct_item(document, providers, text, (gssize) length);
+        }
+    }
+}
+
+/* "Router Port" -> "threatq.attributes.router_port" in self->scratch */
+static const gchar *
+_attribute_field_name(ThreatqMapping *self, const gchar *name, gsize length)
+{
+  GString *scratch = self->scratch;
+  gboolean ascii = TRUE;
+
+  g_string_truncate(scratch, 0);
+  g_string_append_len(scratch, "threatq.attributes.", 19);
+  for (gsize i = 0; i < length; i++)
+    {
+      gchar c = name[i];
+      if ((guchar) c >= 0x80)
+        ascii = FALSE;
+      g_string_append_c(scratch, c == ' ' || c == '.' ? '_' : g_ascii_tolower(c));
+    }
+  if (!ascii)
+    {
+      gchar *lower = g_utf8_strdown(scratch->str + 19, (gssize) (scratch->len - 19));
+      g_string_truncate(scratch, 19);
+      g_string_append(scratch, lower);
+      g_free(lower);
+    }
+  return scratch->str;
+}
+
+static void
+_map_attributes(ThreatqMapping *self, ThreatqDocument *document)
+{
+  GArray *attributes = self->indicator->attributes;
+  GHashTable *lists = NULL;
+  ThreatqField *last = NULL;
+  guint first_field = document->fields->len;
+
+  for (guint i = 0; i < attributes->len; i++)
+    {
+      const ThreatqAttribute *attribute = &g_array_index(attributes, ThreatqAttribute, i);
+      gsize name_length, value_length;
+      const gchar *name = _text(self, &attribute->name, &name_length);
+      const gchar *value = _text(self, &attribute->value, &value_length);
+
+      if (!name || !value)
+        continue;
+
+      const gchar *field_name = _attribute_field_name(self, name, name_length);
+      ThreatqField *list = NULL;
+      if (last && strcmp(last->name, field_name) == 0)
+        list = last;
+      else
+        {
+          /* a handful of attributes is the rule: scan them, and use a hash table for many */
+          if (!lists && attributes->len > 16)
+            lists = g_hash_table_new(g_str_hash, g_str_equal);
+          if (lists)
+            list = g_hash_table_lookup(lists, field_name);
+          else
+            for (guint j = first_field; j < document->fields->len; j++)
+              {
+                ThreatqField *field = g_ptr_array_index(document->fields, j);
+                if (strcmp(field->name, field_name) == 0)
+                  {
+                    list = field;
+                    break;
+                  }
+              }
+          if (!list)
+            {
+              list = threatq_document_add_list(document, field_name);
+              if (lists)
+                g_hash_table_insert(lists, list->name, list);
+            }
+        }
+      threatq_document_append_item(document, list, value, (gssize) value_length);
+      last = list;
+    }
+  if (lists)
+    g_hash_table_destroy(lists);
+}
+
+static void
+_map_adversaries(ThreatqMapping *self, ThreatqDocument *document)
+{
+  GArray *adversaries = self->indicator->adversaries;
+  ThreatqField *list = NULL;
+
+  for (guint i = 0; i < adversaries->len; i++)
+    {
+      gsize length;
+      const gchar *name = _text(self, &g_array_index(adversaries, ThreatqValue, i), &length);
+      if (!name)
+        continue;
+      if (!list)
+        list = threatq_document_add_list(document, "threatq.adversaries");
+      threatq_document_append_item(document, list, name, (gssize) length);
+    }
+}
+
+static void
+_map_url(ThreatqMapping *self, ThreatqDocument *document, const gchar *value, gsize length)
+{
+  ThreatqUrl url;
+  gboolean parsed = threatq_url_parse(value, length, &url);
+
+  if (!parsed)
+    {
+      threatq_document_add_string(document, "threat.indicator.url.full", value, (gssize) length);
+      threatq_document_add_string(document, "threat.indicator.url.original", value, (gssize) length);
+      return;
+    }
+
+  const struct
+  {
+    const gchar *name;
+    const ThreatqUrlPart *part;
+  } parts[] =
+  {
+    { "threat.indicator.url.domain", &url.domain },
+    { "threat.indicator.url.extension", &url.extension },
+    { "threat.indicator.url.fragment", &url.fragment },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(parts); i++)
+    if (parts[i].part->text)
+      threatq_document_add_string(document, parts[i].name, parts[i].part->text, (gssize) parts[i].part->length);
+  threatq_document_add_string(document, "threat.indicator.url.original", value, (gssize) length);
+  if (url.path.text)
+    threatq_document_add_string(document, "threat.indicator.url.path", url.path.text, (gssize) url.path.length);
+  if (url.has_port)
+    threatq_document_add_integer(document, "threat.indicator.url.port", url.port);
+  if (url.query.text)
+    threatq_document_add_string(document, "threat.indicator.url.query", url.query.text, (gssize) url.query.length);
+  threatq_document_add_string(document, "threat.indicator.url.scheme", url.scheme.text, (gssize) url.scheme.length);
+}
+
+static void
+_map_asn(ThreatqMapping *self, Mapping *mapping, const gchar *value, gsize length)
+{
+  const gchar *digits = value;
+  gsize digits_length = length;
+  gint64 number;
+
+  if (digits_length >= 2 && g_ascii_strncasecmp(digits, "AS", 2) == 0)
+    {
+      digits += 2;
+      digits_length -= 2;
+    }
+  if (digits_length > 0 && g_ascii_isdigit(digits[0]) && threatq_mapper_parse_integer(digits, digits_length, &number)
+      && number <= G_MAXUINT32)
+    threatq_document_add_integer(mapping->document, "threat.indicator.as.number", number);
+  else
+    _add_error(self, mapping, "threat.indicator.as.number: not an AS number '%s'", _quote_value(self, value, length));
+}
+
+typedef enum
+{
+  TARGET_NONE,          /* threatq.indicator_value only */
+  TARGET_FIELD,
+  TARGET_IP,
+  TARGET_HASH,
+  TARGET_URL,
+  TARGET_ASN,
+  TARGET_CIDR,
+} TypeTarget;
+
+typedef struct
+{
+  const gchar *threatq_type;
+  const gchar *indicator_type;
+  TypeTarget target;
+  const gchar *field;
+} TypeRule;
+
+static const TypeRule type_rules[] =
+{
+  { "IP Address", "ipv4-addr", TARGET_IP, "threat.indicator.ip" },
+  { "IPv6 Address", "ipv6-addr", TARGET_IP, "threat.indicator.ip" },
+  { "CIDR Block", NULL, TARGET_CIDR, NULL },
+  { "FQDN", "domain-name", TARGET_FIELD, "threat.indicator.url.domain" },
+  { "URL", "url", TARGET_URL, NULL },
+  { "URL Path", "url", TARGET_FIELD, "threat.indicator.url.path" },
+  { "Email Address", "email-addr", TARGET_FIELD, "threat.indicator.email.address" },
+  { "MD5", "file", TARGET_HASH, "threat.indicator.file.hash.md5" },
+  { "SHA-1", "file", TARGET_HASH, "threat.indicator.file.hash.sha1" },
+  { "SHA-256", "file", TARGET_HASH, "threat.indicator.file.hash.sha256" },
+  { "SHA-384", "file", TARGET_HASH, "threat.indicator.file.hash.sha384" },
+  { "SHA-512", "file", TARGET_HASH, "threat.indicator.file.hash.sha512" },
+  { "Filename", "file", TARGET_FIELD, "threat.indicator.file.name" },
+  { "File Path", "file", TARGET_FIELD, "threat.indicator.file.path" },
+  { "Mutex", "mutex", TARGET_NONE, NULL },
+  { "Registry Key", "windows-registry-key", TARGET_FIELD, "threat.indicator.registry.key" },
+  { "ASN", "autonomous-system", TARGET_ASN, NULL },
+  { "MAC Address", "mac-addr", TARGET_NONE, NULL },
+  { "Username", "user-account", TARGET_NONE, NULL },
+  { "x509 Serial", "x509-certificate", TARGET_FIELD, "threat.indicator.x509.serial_number" },
+  { "x509 Subject", "x509-certificate", TARGET_FIELD, "threat.indicator.x509.subject.distinguished_name" },
+  { "User-agent", "software", TARGET_NONE, NULL },
+};
+
+static const TypeRule *
+_find_type_rule(const gchar *type_name, gsize length)
+{
+  if (!type_name)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS(type_rules); i++)
+    if (strlen(type_rules[i].threatq_type) == length && memcmp(type_rules[i].threatq_type, type_name, length) == 0)
+      return &type_rules[i];
+  return NULL;
+}
+
+/* the threat.indicator.* field holding the value (all but type) */
+static void
+_map_value(ThreatqMapping *self, Mapping *mapping, const TypeRule *rule, const gchar *value, gsize length)
+{
+  switch (rule->target)
+    {
+    case TARGET_FIELD:
+    case TARGET_IP:
+    case TARGET_HASH:
+      threatq_document_add_string(mapping->document, rule->field, value, (gssize) length);
+      break;
+    case TARGET_URL:
+      _map_url(self, mapping->document, value, length);
+      break;
+    case TARGET_ASN:
+      _map_asn(self, mapping, value, length);
+      break;
+    case TARGET_NONE:
+    case TARGET_CIDR:
+      break;
+    }
+}
+
+static void
+_map_expiry(ThreatqMapping *self, Mapping *mapping)
+{
+  const gboolean *ok = mapping->date_ok;
+  const gint64 *msec = mapping->date_msec;
+  gint64 expired_at;
+  const gchar *reason;
+
+  if (ok[THREATQ_DATE_EXPIRED_AT])
+    {
+      expired_at = msec[THREATQ_DATE_EXPIRED_AT];
+      reason = "Expiration set by ThreatQ from expired_at field";
+    }
+  else if (ok[THREATQ_DATE_EXPIRES_AT])
+    {
+      expired_at = msec[THREATQ_DATE_EXPIRES_AT];
+      reason = "Expiration set by ThreatQ from expires_at field";
+    }
+  else if (!ok[THREATQ_DATE_UPDATED_AT])
+    return;
+  else if (_text_equals(self, &self->indicator->status_name, "Expired"))
+    {
+      expired_at = msec[THREATQ_DATE_UPDATED_AT];
+      reason = "Expiration set because threatq.status is Expired";
+    }
+  else
+    {
+      expired_at = msec[THREATQ_DATE_UPDATED_AT] + self->options->ioc_expiration_seconds * 1000;
+      reason = "Expiration set from ioc-expiration-duration";
+    }
+  threatq_document_add_string(mapping->document, "threatq.ioc_expiration_reason", reason, -1);
+  _add_date(mapping->document, "threatq.ioc_expired_at", expired_at);
+}
+
+static void
+_add_date_if(Mapping *mapping, const gchar *name, guint date)
+{
+  if (mapping->date_ok[date])
+    _add_date(mapping->document, name, mapping->date_msec[date]);
+}
+
+ThreatqDocument *
+threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator)
+{
+  self->indicator = indicator;
+  Mapping mapping = { .document = threatq_document_new() };
+  ThreatqDocument *document = mapping.document;
+
+  gsize type_length, value_length, hash_length;
+  const gchar *type_name = _text(self, &indicator->type_name, &type_length);
+  const gchar *value = _text(self, &indicator->value, &value_length);
+  const gchar *hash = _text(self, &indicator->hash, &hash_length);
+  const TypeRule *rule = _find_type_rule(type_name, type_length);
+
+  _parse_dates(self, &mapping);
+  _parse_id(self, &mapping);
+  _parse_score(self, &mapping);
+
+  /* @timestamp, ecs, event */
+  if (mapping.date_ok[THREATQ_DATE_UPDATED_AT])
+    {
+      _add_date(document, "@timestamp", mapping.date_msec[THREATQ_DATE_UPDATED_AT]);
+      document->timestamp = mapping.date_msec[THREATQ_DATE_UPDATED_AT] / 1000;
+    }
+  else
+    {
+      threatq_document_add_string(document, "@timestamp", self->received_iso, -1);
+      document->timestamp = self->received_msec / 1000;
+    }
+  threatq_document_add_string(document, "ecs.version", "8.3.0", 5);
+  threatq_document_add_string(document, "event.category", "threat", 6);
+  threatq_document_add_string(document, "event.created", self->received_iso, -1);
+  threatq_document_add_string(document, "event.dataset", "ti_threatq.threat", 17);
+  threatq_document_add_string(document, "event.kind", "enrichment", 10);
+  threatq_document_add_string(document, "event.module", "ti_threatq", 10);
+  if (self->options->preserve_original)
+    threatq_document_add_string(document, "event.original", indicator->raw, (gssize) indicator->raw_length);
+  threatq_document_add_string(document, "event.type", "indicator", 9);
+
+  /* related */
+  if (hash || (value && rule && rule->target == TARGET_HASH))
+    {
+      ThreatqField *related_hash = threatq_document_add_list(document, "related.hash");
+      if (hash)
+        threatq_document_append_item(document, related_hash, hash, (gssize) hash_length);
+      if (value && rule && rule->target == TARGET_HASH)
+        threatq_document_append_distinct_item(document, related_hash, value, (gssize) value_length);
+    }
+  if (value && rule && rule->target == TARGET_IP)
+    threatq_document_append_item(document, threatq_document_add_list(document, "related.ip"), value,
+                                 (gssize) value_length);
+
+  /* tags */
+  if (self->options->preserve_original || self->tags[0])
+    {
+      ThreatqField *tags = threatq_document_add_list(document, "tags");
+      if (self->options->preserve_original)
+        threatq_document_append_item(document, tags, "preserve_original_event", -1);
+      for (gchar **tag = self->tags; *tag; tag++)
+        threatq_document_append_item(document, tags, *tag, -1);
+    }
+
+  /* threat.* */
+  if (self->feed_name[0])
+    threatq_document_add_string(document, "threat.feed.name", self->feed_name, -1);
+  if (value && rule)
+    _map_value(self, &mapping, rule, value, value_length);
+  if (mapping.score_state != SCORE_ABSENT)
+    threatq_document_add_string(document, "threat.indicator.confidence", _confidence(&mapping), -1);
+  _add_text(self, document, "threat.indicator.description", &indicator->description);
+  _add_date_if(&mapping, "threat.indicator.first_seen", THREATQ_DATE_CREATED_AT);
+  _add_date_if(&mapping, "threat.indicator.last_seen", THREATQ_DATE_TOUCHED_AT);
+  _map_tlp(self, document);
+  _add_date_if(&mapping, "threat.indicator.modified_at", THREATQ_DATE_UPDATED_AT);
+  _map_providers(self, document);
+  if (rule)
+    {
+      const gchar *indicator_type = rule->indicator_type;
+      if (rule->target == TARGET_CIDR)
+        indicator_type = value && memchr(value, ':', value_length) ? "ipv6-addr" : "ipv4-addr";
+      threatq_document_add_string(document, "threat.indicator.type", indicator_type, -1);
+    }
+
+  /* threatq.* */
+  _map_adversaries(self, document);
+  _map_attributes(self, document);
+  _add_text(self, document, "threatq.class", &indicator->klass);
+  _add_date_if(&mapping, "threatq.created_at", THREATQ_DATE_CREATED_AT);
+  _add_date_if(&mapping, "threatq.expired_at", THREATQ_DATE_EXPIRED_AT);
+  _add_date_if(&mapping, "threatq.expires_at", THREATQ_DATE_EXPIRES_AT);
+  _add_date_if(&mapping, "threatq.expires_calculated_at", THREATQ_DATE_EXPIRES_CALCULATED_AT);
+  if (hash)
+    threatq_document_add_string(document, "threatq.hash", hash, (gssize) hash_length);
+  if (mapping.has_id)
+    threatq_document_add_integer(document, "threatq.id", mapping.id);
+  if (value)
+    threatq_document_add_string(document, "threatq.indicator_value", value, (gssize) value_length);
+  _map_expiry(self, &mapping);
+  _add_date_if(&mapping, "threatq.published_at", THREATQ_DATE_PUBLISHED_AT);
+  if (mapping.score_state == SCORE_NUMBER)
+    threatq_document_add_integer(document, "threatq.score", mapping.score);
+  _add_text(self, document, "threatq.status", &indicator->status_name);
+  _add_date_if(&mapping, "threatq.touched_at", THREATQ_DATE_TOUCHED_AT);
+  if (type_name)
+    threatq_document_add_string(document, "threatq.type", type_name, (gssize) type_length);
+  _add_date_if(&mapping, "threatq.updated_at", THREATQ_DATE_UPDATED_AT);
+
+  threatq_document_finish(document, self->render_buffer);
+  return document;
+}
+

@@ -1,0 +1,94 @@
+/*
+ * One indicator as the page parser collects it (only the members the
+ * contract maps, as text), and its mapping onto an ECS document (contract
+ * sections 3 and 4).  Private to the mapper.
+ */
+#ifndef THREATQ_MAPPER_INDICATOR_H_INCLUDED
+#define THREATQ_MAPPER_INDICATOR_H_INCLUDED
+
+#include "threatq-mapper.h"
+#include "threatq-mapper-dates.h"
+
+typedef enum
+{
+  THREATQ_VALUE_ABSENT = 0,     /* missing or null */
+  THREATQ_VALUE_STRING,
+  THREATQ_VALUE_NUMBER,         /* text is the number as written */
+  THREATQ_VALUE_BOOLEAN,        /* text is "true" / "false" */
+  THREATQ_VALUE_CONTAINER,      /* an object or array where a scalar was expected */
+} ThreatqValueKind;
+
+typedef struct _ThreatqValue
+{
+  gsize offset;                 /* into ThreatqIndicator.strings */
+  gsize length;
+  ThreatqValueKind kind;
+} ThreatqValue;
+
+enum
+{
+  THREATQ_DATE_CREATED_AT,
+  THREATQ_DATE_UPDATED_AT,
+  THREATQ_DATE_PUBLISHED_AT,
+  THREATQ_DATE_TOUCHED_AT,
+  THREATQ_DATE_EXPIRES_AT,
+  THREATQ_DATE_EXPIRED_AT,
+  THREATQ_DATE_EXPIRES_CALCULATED_AT,
+  THREATQ_DATE_COUNT
+};
+
+/* "created_at", ... as they appear in the indicator */
+extern const gchar *const threatq_date_keys[THREATQ_DATE_COUNT];
+extern const gsize threatq_date_key_lengths[THREATQ_DATE_COUNT];
+
+typedef struct _ThreatqSource
+{
+  ThreatqValue name;
+  ThreatqValue tlp_name;
+} ThreatqSource;
+
+typedef struct _ThreatqAttribute
+{
+  ThreatqValue name;
+  ThreatqValue value;
+} ThreatqAttribute;
+
+typedef struct _ThreatqIndicator
+{
+  ThreatqValue id, value, type_name, klass, hash, score, status_name, description;
+  ThreatqValue dates[THREATQ_DATE_COUNT];
+  GArray *sources;              /* ThreatqSource */
+  GArray *attributes;           /* ThreatqAttribute */
+  GArray *adversaries;          /* ThreatqValue */
+  GString *strings;             /* every value's text, NUL-terminated */
+  const gchar *raw;             /* the indicator's JSON text as received */
+  gsize raw_length;
+} ThreatqIndicator;
+
+void threatq_indicator_init(ThreatqIndicator *self);
+void threatq_indicator_reset(ThreatqIndicator *self);
+void threatq_indicator_clear(ThreatqIndicator *self);
+void threatq_indicator_store(ThreatqIndicator *self, ThreatqValue *value, ThreatqValueKind kind,
+                             const gchar *text, gsize length);
+
+/* What every indicator of a page is mapped with. */
+typedef struct _ThreatqMapping
+{
+  const ThreatqMapperOptions *options;
+  gchar *feed_name;             /* valid UTF-8 copies of the options */
+  gchar **tags;
+  gint64 received_msec;
+  gchar received_iso[THREATQ_DATE_BUFFER_SIZE];
+  GString *scratch;
+  GString *render_buffer;       /* reused by every document */
+  const ThreatqIndicator *indicator;   /* the one being mapped */
+} ThreatqMapping;
+
+void threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *options, gint64 received_at);
+void threatq_mapping_clear(ThreatqMapping *self);
+ThreatqDocument *threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator);
+
+/* an optional sign and decimal digits, nothing else, within gint64 */
+gboolean threatq_mapper_parse_integer(const gchar *text, gsize length, gint64 *result);
+
+#endif

@@ -1,0 +1,338 @@
+/*
+ * threatq_page_parse(): the page envelope (contract sections 2.2, 2.3, 2.5 and 3),
+ * streamed one indicator at a time.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#include "threatq-mapper.h"
+
+#define RECEIVED_AT G_GINT64_CONSTANT(1649669255244000)
+
+static ThreatqMapperOptions options;
+static GPtrArray *documents;
+
+static void
+_setup(void)
+{
+  memset(&options, 0, sizeof(options));
+  options.feed_name = "ThreatQuotient";
+  options.preserve_original = TRUE;
+  options.ioc_expiration_seconds = 90 * 86400;
+  documents = g_ptr_array_new_with_free_func((GDestroyNotify) threatq_document_free);
+}
+
+static void
+_teardown(void)
+{
+  g_ptr_array_unref(documents);
+}
+
+TestSuite(page, .init = _setup, .fini = _teardown);
+
+static void
+_collect(ThreatqDocument *document, gpointer user_data)
+{
+  cr_assert_eq(user_data, documents);
+  g_ptr_array_add(documents, document);
+}
+
+static gboolean
+_parse(const gchar *body, ThreatqPage *page, GError **error)
+{
+  return threatq_page_parse(body, strlen(body), &options, RECEIVED_AT, _collect, documents, page, error);
+}
+
+static void
+_expect_ok(const gchar *body, ThreatqPage *page, guint expected_documents, guint expected_malformed)
+{
+  GError *error = NULL;
+  gboolean ok = _parse(body, page, &error);
+  cr_assert(ok, "page rejected: %s", error ? error->message : "?");
+  cr_assert_null(error);
+  cr_assert_eq(page->documents, expected_documents, "documents: %u", page->documents);
+  cr_assert_eq(documents->len, expected_documents);
+  cr_assert_eq(page->malformed_items, expected_malformed, "malformed: %u", page->malformed_items);
+}
+
+static GError *
+_expect_failure(const gchar *body, gint code)
+{
+  ThreatqPage page;
+  GError *error = NULL;
+  cr_assert_not(_parse(body, &page, &error), "accepted %s", body);
+  cr_assert_not_null(error);
+  cr_assert_eq(error->domain, THREATQ_MAPPER_ERROR);
+  cr_assert_eq(error->code, code, "%s -> %s", body, error->message);
+  threatq_page_clear(&page);
+  return error;
+}
+
+static const gchar *
+_doc_str(guint index, const gchar *name)
+{
+  cr_assert_lt(index, documents->len);
+  const ThreatqField *field = threatq_document_find(g_ptr_array_index(documents, index), name);
+  cr_assert_not_null(field, "document %u has no %s", index, name);
+  return field->text;
+}
+
+/* ---- end of collection: empty data ------------------------------------- */
+
+Test(page, data_empty_array)
+{
+  ThreatqPage page;
+  _expect_ok("{\"total\":4090,\"data\":[],\"nextCursorMark\":\"AoJ\",\"limit\":100}", &page, 0, 0);
+  cr_assert_str_eq(page.next_cursor, "AoJ");
+  cr_assert(page.has_total);
+  cr_assert_eq(page.total, 4090);
+  threatq_page_clear(&page);
+  cr_assert_null(page.next_cursor);
+}
+
+Test(page, data_empty_object)
+{
+  ThreatqPage page;
+  _expect_ok("{\"total\":4090,\"data\":{},\"nextCursorMark\":\"BoJ9z5LKnvwCJjEwNjk2Nw==\",\"limit\":100}", &page, 0, 0);
+  cr_assert_str_eq(page.next_cursor, "BoJ9z5LKnvwCJjEwNjk2Nw==");
+  threatq_page_clear(&page);
+}
+
+Test(page, data_missing_or_null)
+{
+  ThreatqPage page;
+  _expect_ok("{\"total\":0,\"nextCursorMark\":\"c\"}", &page, 0, 0);
+  cr_assert_str_eq(page.next_cursor, "c");
+  threatq_page_clear(&page);
+
+  _expect_ok("{\"data\":null}", &page, 0, 0);
+  cr_assert_null(page.next_cursor);
+  cr_assert_not(page.has_total);
+  threatq_page_clear(&page);
+
+  _expect_ok(" {} ", &page, 0, 0);
+  threatq_page_clear(&page);
+}
+
+/* ---- wrong shapes --------------------------------------------------------- */
+
+Test(page, data_of_the_wrong_type)
+{
+  const gchar *bodies[] =
+  {
+    "{\"data\":\"indicators\"}", "{\"data\":5}", "{\"data\":true}", "{\"data\":false}",
+    "{\"data\":{\"id\":1}}", "{\"nextCursorMark\":\"x\",\"data\":{\"0\":{\"value\":\"v\"}}}",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(bodies); i++)
+    {
+      GError *error = _expect_failure(bodies[i], THREATQ_MAPPER_ERROR_SHAPE);
+      cr_assert(strstr(error->message, "data"), "%s", error->message);
+      g_error_free(error);
+    }
+  cr_assert_eq(documents->len, 0);
+}
+
+Test(page, top_level_not_an_object)
+{
+  const gchar *bodies[] = { "[]", "[{\"value\":\"x\"}]", "\"page\"", "42", "null", "true" };
+  for (guint i = 0; i < G_N_ELEMENTS(bodies); i++)
+    {
+      GError *error = _expect_failure(bodies[i], THREATQ_MAPPER_ERROR_SHAPE);
+      cr_assert(strstr(error->message, "not a JSON object"), "%s", error->message);
+      g_error_free(error);
+    }
+}
+
+/* ---- invalid JSON -------------------------------------------------------- */
+
+Test(page, truncated_json_names_the_offset)
+{
+  const gchar *body = "{\"total\":2,\"data\":[{\"id\":1,\"value\":\"1.1.1.1\"},{\"id\":2,\"val";
+  GError *error = _expect_failure(body, THREATQ_MAPPER_ERROR_SYNTAX);
+  gchar *offset = g_strdup_printf("byte %zu", strlen(body));
+  cr_assert(strstr(error->message, offset), "%s", error->message);
+  cr_assert(strstr(error->message, "{\\\"id\\\":2") || strstr(error->message, "{\"id\":2,\"val"), "%s",
+            error->message);
+  g_free(offset);
+  g_error_free(error);
+  /* the complete indicator before the cut was emitted; the caller discards it */
+  cr_assert_eq(documents->len, 1);
+}
+
+static void
+_check_excerpt(const gchar *message)
+{
+  const gchar *start = strstr(message, "near '");
+  cr_assert_not_null(start, "%s", message);
+  start += 6;
+  const gchar *end = strrchr(message, '\'');
+  cr_assert(end >= start);
+  cr_assert_leq(end - start, 60, "excerpt too long: %s", message);
+  for (const gchar *p = start; p < end; p++)
+    cr_assert(*p >= 0x20 && *p < 0x7f, "unprintable excerpt: %s", message);
+}
+
+Test(page, garbage_is_a_syntax_error_with_a_short_excerpt)
+{
+  GString *body = g_string_new("{\"data\":[");
+  for (guint i = 0; i < 50; i++)
+    g_string_append(body, "{\"value\":\"padding padding padding\"},");
+  gsize bad = body->len;
+  g_string_append(body, "{\"value\":\x01\x02 nonsense \"tail tail tail tail tail tail tail tail tail tail\"}]}");
+
+  GError *error = _expect_failure(body->str, THREATQ_MAPPER_ERROR_SYNTAX);
+  /* yajl reports the offset just past the offending byte */
+  gchar *offset = g_strdup_printf("byte %zu", bad + 10);
+  cr_assert(strstr(error->message, offset), "%s (expected %s)", error->message, offset);
+  _check_excerpt(error->message);
+  g_free(offset);
+  g_error_free(error);
+  g_string_free(body, TRUE);
+
+  const gchar *others[] =
+  {
+    "", "   ", "<html>502 Bad Gateway</html>", "{\"data\":[{}]} trailing", "{\"data\":[1,]}",
+    "{\"data\":[{\"value\":\"\xc3\x28\"}]}", "{'data':[]}", "{\"data\":[{\"value\":\"a\nb\"}]}",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(others); i++)
+    {
+      error = _expect_failure(others[i], THREATQ_MAPPER_ERROR_SYNTAX);
+      cr_assert(strstr(error->message, "invalid JSON at byte "), "%s", error->message);
+      _check_excerpt(error->message);
+      g_error_free(error);
+    }
+}
+
+/* ---- elements ------------------------------------------------------------- */
+
+Test(page, non_object_elements_are_counted)
+{
+  ThreatqPage page;
+  _expect_ok("{\"data\":[1,\"s\",null,[{\"value\":\"inner\"}],{\"value\":\"kept\"},true,-2.5,[]],"
+             "\"nextCursorMark\":\"n\"}", &page, 1, 7);
+  cr_assert_str_eq(_doc_str(0, "threatq.indicator_value"), "kept");
+  threatq_page_clear(&page);
+}
+
+Test(page, cursor_before_and_after_data)
+{
+  ThreatqPage page;
+  _expect_ok("{\"nextCursorMark\":\"first\",\"limit\":2,\"data\":[{\"value\":\"a\"},{\"value\":\"b\"}],\"total\":2}",
+             &page, 2, 0);
+  cr_assert_str_eq(page.next_cursor, "first");
+  cr_assert_eq(page.total, 2);
+  threatq_page_clear(&page);
+  g_ptr_array_set_size(documents, 0);
+
+  _expect_ok("{\"total\":7,\"data\":[{\"value\":\"a\"}],\"nextCursorMark\":\"Ao\\u004a9z+/==\"}", &page, 1, 0);
+  cr_assert_str_eq(page.next_cursor, "AoJ9z+/==");
+  cr_assert(page.has_total);
+  cr_assert_eq(page.total, 7);
+  threatq_page_clear(&page);
+}
+
+Test(page, odd_envelope_values_are_ignored)
+{
+  ThreatqPage page;
+  _expect_ok("{\"total\":\"12\",\"nextCursorMark\":null,\"meta\":{\"data\":\"x\",\"nextCursorMark\":\"no\"},"
+             "\"data\":[{\"data\":\"inner\",\"nextCursorMark\":\"inner\",\"total\":1,\"value\":\"v\"}]}", &page, 1, 0);
+  cr_assert_null(page.next_cursor);
+  cr_assert_not(page.has_total);
+  cr_assert_str_eq(_doc_str(0, "threatq.indicator_value"), "v");
+  threatq_page_clear(&page);
+
+  g_ptr_array_set_size(documents, 0);
+  _expect_ok("{\"total\":1.5,\"nextCursorMark\":5}", &page, 0, 0);
+  cr_assert_not(page.has_total);
+  cr_assert_null(page.next_cursor);
+  threatq_page_clear(&page);
+}
+
+Test(page, documents_in_order_with_exact_original_text)
+{
+  const gchar *elements[] =
+  {
+    "{\"id\":1,\"value\":\"1.1.1.1\",\"type\":{\"name\":\"IP Address\"},\"updated_at\":\"2021-10-01 18:36:03\"}",
+    "{ \"id\" : 2 , \"value\" : \"b\\\"c\" , \"nested\" : { \"deep\" : [ { \"x\" : [ ] } ] } }",
+    "{}",
+    ("{\"id\":\"4\",\"attributes\":[{\"name\":\"A\",\"value\":{\"x\":[1,2]}},{\"name\":\"B\",\"value\":2}],"
+     "\"sources\":[{\"name\":\"S\",\"tlp_name\":\"RED\"}],\"value\":\"\xc3\xa9\"}"),
+  };
+  GString *body = g_string_new("{\"data\":[\n  ");
+  for (guint i = 0; i < G_N_ELEMENTS(elements); i++)
+    g_string_append_printf(body, "%s%s", i ? " ,\n\t" : "", elements[i]);
+  g_string_append(body, "\n],\"nextCursorMark\":\"z\"}");
+
+  ThreatqPage page;
+  _expect_ok(body->str, &page, G_N_ELEMENTS(elements), 0);
+  for (guint i = 0; i < G_N_ELEMENTS(elements); i++)
+    {
+      cr_assert_str_eq(_doc_str(i, "event.original"), elements[i]);
+      ThreatqDocument *document = g_ptr_array_index(documents, i);
+      char error[128];
+      yajl_val tree = yajl_tree_parse(document->json->str, error, sizeof(error));
+      cr_assert_not_null(tree, "%s", error);
+      yajl_tree_free(tree);
+    }
+  cr_assert_str_eq(_doc_str(0, "threat.indicator.ip"), "1.1.1.1");
+  cr_assert_str_eq(_doc_str(0, "@timestamp"), "2021-10-01T18:36:03.000Z");
+  cr_assert_eq(((ThreatqDocument *) g_ptr_array_index(documents, 0))->timestamp, 1633113363);
+  cr_assert_str_eq(_doc_str(1, "threatq.indicator_value"), "b\"c");
+  cr_assert_str_eq(_doc_str(1, "@timestamp"), "2022-04-11T09:27:35.244Z");
+  cr_assert_eq(((ThreatqDocument *) g_ptr_array_index(documents, 1))->timestamp, 1649669255);
+  cr_assert_null(threatq_document_find(g_ptr_array_index(documents, 2), "threatq.indicator_value"));
+  cr_assert_eq(threatq_document_find(g_ptr_array_index(documents, 3), "threatq.id")->integer, 4);
+  cr_assert_null(threatq_document_find(g_ptr_array_index(documents, 3), "threatq.attributes.a"));
+  cr_assert_str_eq(g_ptr_array_index(threatq_document_find(g_ptr_array_index(documents, 3),
+                                                           "threatq.attributes.b")->items, 0), "2");
+  /* nothing leaks from one indicator into the next */
+  cr_assert_null(threatq_document_find(g_ptr_array_index(documents, 2), "threat.indicator.type"));
+  cr_assert_null(threatq_document_find(g_ptr_array_index(documents, 2), "threatq.id"));
+  cr_assert_null(threatq_document_find(g_ptr_array_index(documents, 1), "threat.indicator.ip"));
+  cr_assert_null(threatq_document_find(g_ptr_array_index(documents, 1), "threatq.attributes.b"));
+  threatq_page_clear(&page);
+  g_string_free(body, TRUE);
+}
+
+Test(page, page_and_single_indicator_agree)
+{
+  const gchar *element =
+    "{\"adversaries\":[{\"name\":\"X\"}],\"attributes\":[{\"name\":\"Router Port\",\"value\":\"9000\"}],"
+    "\"class\":\"network\",\"created_at\":\"2021-10-01 18:36:03\",\"hash\":\"h\",\"id\":106767,\"score\":6,"
+    "\"sources\":[{\"name\":\"S\",\"tlp_name\":\"TLP:AMBER\"}],\"status\":{\"name\":\"Active\"},"
+    "\"type\":{\"name\":\"URL\"},\"updated_at\":\"2021-10-01 18:36:03\",\"value\":\"https://a.example/x.js?q\"}";
+  gchar *body = g_strdup_printf("{\"data\":[%s,%s],\"nextCursorMark\":\"c\"}", element, element);
+  const gchar *const tags[] = { "t1", NULL };
+  options.tags = tags;
+
+  ThreatqPage page;
+  _expect_ok(body, &page, 2, 0);
+  GError *error = NULL;
+  ThreatqDocument *single = threatq_map_indicator_json(element, strlen(element), &options, RECEIVED_AT, &error);
+  cr_assert_not_null(single);
+  for (guint i = 0; i < 2; i++)
+    cr_assert_str_eq(((ThreatqDocument *) g_ptr_array_index(documents, i))->json->str, single->json->str);
+  cr_assert(strstr(single->json->str, "\"tags\":[\"preserve_original_event\",\"t1\"]"), "%s", single->json->str);
+  threatq_document_free(single);
+  threatq_page_clear(&page);
+  g_free(body);
+}
+
+Test(page, a_full_page)
+{
+  GString *body = g_string_new("{\"total\":1000,\"data\":[");
+  for (guint i = 0; i < 1000; i++)
+    g_string_append_printf(body, "%s{\"id\":%u,\"value\":\"10.0.%u.%u\",\"type\":{\"name\":\"IP Address\"},"
+                           "\"score\":%u,\"updated_at\":\"2021-10-01 18:36:03\"}", i ? "," : "", i, i / 256, i % 256,
+                           i % 11);
+  g_string_append(body, "],\"nextCursorMark\":\"end\",\"limit\":1000}");
+
+  ThreatqPage page;
+  _expect_ok(body->str, &page, 1000, 0);
+  for (guint i = 0; i < 1000; i += 97)
+    cr_assert_eq(threatq_document_find(g_ptr_array_index(documents, i), "threatq.id")->integer, i);
+  cr_assert_str_eq(_doc_str(999, "threat.indicator.ip"), "10.0.3.231");
+  threatq_page_clear(&page);
+  g_string_free(body, TRUE);
+}
