@@ -364,6 +364,12 @@ threatq_client_abort(ThreatqClient *self)
   g_atomic_int_set(&self->abort_requested, 1);
 }
 
+void
+threatq_client_resume(ThreatqClient *self)
+{
+  g_atomic_int_set(&self->abort_requested, 0);
+}
+
 ThreatqClient *
 threatq_client_new(const ThreatqClientOptions *options, const gchar *driver_id)
 {

@@ -63,6 +63,9 @@ void threatq_client_fetch_page(ThreatqClient *self, const gchar *cursor, Threatq
 /* Thread-safe: makes the current and every later request return ABORTED within about a second. */
 void threatq_client_abort(ThreatqClient *self);
 
+/* Undoes threatq_client_abort(): a driver is initialised again after a failed reload. */
+void threatq_client_resume(ThreatqClient *self);
+
 /* The page URL for a cursor, for logging (has no secret in it). */
 gchar *threatq_client_format_page_url(ThreatqClient *self, const gchar *cursor);
 

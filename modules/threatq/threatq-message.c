@@ -1,10 +1,58 @@
 #include "threatq-message.h"
 #include "str-repr/encode.h"
-#include "scratch-buffers.h"
 
-static void
-_set_list(LogMessage *msg, NVHandle handle, GPtrArray *items, GString *buffer)
+/*
+ * log_msg_get_value_handle() takes the registry's lock on every call; the
+ * field names repeat from one indicator to the next, so remember them.
+ * Attribute names are free text: stop remembering new ones past a bound.
+ */
+#define THREATQ_MAX_CACHED_HANDLES 4096
+
+struct _ThreatqMessageFactory
 {
+  GHashTable *handles;        /* field name -> NVHandle */
+  GString *list_buffer;
+};
+
+ThreatqMessageFactory *
+threatq_message_factory_new(void)
+{
+  ThreatqMessageFactory *self = g_new0(ThreatqMessageFactory, 1);
+
+  self->handles = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  self->list_buffer = g_string_sized_new(256);
+  return self;
+}
+
+void
+threatq_message_factory_free(ThreatqMessageFactory *self)
+{
+  if (!self)
+    return;
+  g_hash_table_destroy(self->handles);
+  g_string_free(self->list_buffer, TRUE);
+  g_free(self);
+}
+
+static NVHandle
+_handle(ThreatqMessageFactory *self, const gchar *name)
+{
+  NVHandle handle = GPOINTER_TO_UINT(g_hash_table_lookup(self->handles, name));
+
+  if (handle)
+    return handle;
+
+  handle = log_msg_get_value_handle(name);
+  if (handle && g_hash_table_size(self->handles) < THREATQ_MAX_CACHED_HANDLES)
+    g_hash_table_insert(self->handles, g_strdup(name), GUINT_TO_POINTER(handle));
+  return handle;
+}
+
+static const gchar *
+_encode_list(ThreatqMessageFactory *self, GPtrArray *items, gsize *length)
+{
+  GString *buffer = self->list_buffer;
+
   g_string_truncate(buffer, 0);
   for (guint i = 0; i < items->len; i++)
     {
@@ -12,21 +60,29 @@ _set_list(LogMessage *msg, NVHandle handle, GPtrArray *items, GString *buffer)
         g_string_append_c(buffer, ',');
       str_repr_encode_append(buffer, g_ptr_array_index(items, i), -1, ",");
     }
-  log_msg_set_value_with_type(msg, handle, buffer->str, buffer->len, LM_VT_LIST);
+  *length = buffer->len;
+  return buffer->str;
+}
+
+/* MESSAGE and the name-value pairs together: sized up front, the table never grows. */
+static gsize
+_payload_size(const ThreatqDocument *document)
+{
+  return document->json->len * 2 + document->fields->len * 32;
 }
 
 LogMessage *
-threatq_message_new(const ThreatqDocument *document)
+threatq_message_factory_build(ThreatqMessageFactory *self, const ThreatqDocument *document)
 {
-  LogMessage *msg = log_msg_new_empty();
-  ScratchBuffersMarker marker;
-  GString *buffer = scratch_buffers_alloc_and_mark(&marker);
+  LogMessage *msg = log_msg_sized_new(_payload_size(document));
 
   log_msg_set_value(msg, LM_V_MESSAGE, document->json->str, document->json->len);
   for (guint i = 0; i < document->fields->len; i++)
     {
       const ThreatqField *field = g_ptr_array_index(document->fields, i);
-      NVHandle handle = log_msg_get_value_handle(field->name);
+      NVHandle handle = _handle(self, field->name);
+      const gchar *list;
+      gsize length;
 
       switch (field->type)
         {
@@ -37,7 +93,8 @@ threatq_message_new(const ThreatqDocument *document)
           log_msg_set_value_with_type(msg, handle, field->text, -1, LM_VT_INT64);
           break;
         case THREATQ_FIELD_LIST:
-          _set_list(msg, handle, field->items, buffer);
+          list = _encode_list(self, field->items, &length);
+          log_msg_set_value_with_type(msg, handle, list, length, LM_VT_LIST);
           break;
         }
     }
@@ -45,6 +102,5 @@ threatq_message_new(const ThreatqDocument *document)
   msg->timestamps[LM_TS_STAMP].ut_sec = document->timestamp;
   msg->timestamps[LM_TS_STAMP].ut_usec = 0;
   msg->timestamps[LM_TS_STAMP].ut_gmtoff = 0;
-  scratch_buffers_reclaim_marked(marker);
   return msg;
 }

@@ -5,6 +5,12 @@
 #include "logmsg/logmsg.h"
 #include "threatq-document.h"
 
-LogMessage *threatq_message_new(const ThreatqDocument *document);
+/* Caches name-value handles; used by one thread (the fetcher) at a time. */
+typedef struct _ThreatqMessageFactory ThreatqMessageFactory;
+
+ThreatqMessageFactory *threatq_message_factory_new(void);
+void threatq_message_factory_free(ThreatqMessageFactory *self);
+
+LogMessage *threatq_message_factory_build(ThreatqMessageFactory *self, const ThreatqDocument *document);
 
 #endif

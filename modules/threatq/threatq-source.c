@@ -20,6 +20,7 @@
 #include "logmsg/tags.h"
 #include "stats/stats-registry.h"
 #include "messages.h"
+#include "window-size-counter.h"
 
 #include <curl/curl.h>
 #include <string.h>
@@ -44,6 +45,7 @@ typedef struct _ThreatqSourceDriver
   ThreatqClient *client;
   ThreatqCursorStore cursor_store;
   ThreatqStats stats;
+  ThreatqMessageFactory *message_factory;
 
   /* fetcher-thread state */
   GRefString *cursor;           /* the cursor of the next page request */
@@ -277,8 +279,8 @@ _end_cycle(ThreatqSourceDriver *self)
             evt_tag_str("cursor", self->cursor));
 }
 
-static LogThreadedFetchResult
-_hand_out_pending(ThreatqSourceDriver *self)
+static LogMessage *
+_take_pending(ThreatqSourceDriver *self)
 {
   LogMessage *msg = g_queue_pop_head(&self->pending);
   AckTracker *ack_tracker = ((LogSource *) self->super.super.worker)->ack_tracker;
@@ -287,15 +289,42 @@ _hand_out_pending(ThreatqSourceDriver *self)
   /* the page's last message moves the stored cursor past the page; the others keep it at the page */
   threatq_cursor_fill_bookmark(bookmark, &self->cursor_store,
                                g_queue_is_empty(&self->pending) ? self->cursor : self->page_cursor);
+  return msg;
+}
+
+/*
+ * fetch() is called only when the window has room for one message.  Returning
+ * one message per call costs an event-loop pass each, so post as many as the
+ * window has room for here, and return the last one.
+ */
+static LogThreadedFetchResult
+_hand_out_pending(ThreatqSourceDriver *self)
+{
+  LogSource *worker = (LogSource *) self->super.super.worker;
+  gsize room = window_size_counter_get(&worker->window_size, NULL);
+  LogMessage *msg = _take_pending(self);
+
+  while (room > 1 && !g_queue_is_empty(&self->pending))
+    {
+      log_threaded_source_post(&self->super.super, msg);
+      room--;
+      msg = _take_pending(self);
+    }
   return (LogThreadedFetchResult) { THREADED_FETCH_SUCCESS, msg };
 }
+
+typedef struct _PageMessages
+{
+  ThreatqMessageFactory *factory;
+  GQueue messages;
+} PageMessages;
 
 static void
 _queue_document(ThreatqDocument *document, gpointer user_data)
 {
-  GQueue *parsed = user_data;
+  PageMessages *parsed = user_data;
 
-  g_queue_push_tail(parsed, threatq_message_new(document));
+  g_queue_push_tail(&parsed->messages, threatq_message_factory_build(parsed->factory, document));
   threatq_document_free(document);
 }
 
@@ -330,6 +359,8 @@ _handle_failed_request(ThreatqSourceDriver *self, const ThreatqResponse *respons
   switch (response->status)
     {
     case THREATQ_RESPONSE_ABORTED:
+      msg_debug("threatq: request aborted, the source is stopping", evt_tag_str("driver", _driver_id(self)),
+                evt_tag_str("url", page_url));
       break;
     case THREATQ_RESPONSE_RATE_LIMITED:
       if (response->retry_after >= 0)
@@ -375,7 +406,7 @@ _reject_page(ThreatqSourceDriver *self, const ThreatqResponse *response, const g
 static LogThreadedFetchResult
 _accept_page(ThreatqSourceDriver *self, const ThreatqResponse *response, const gchar *page_url)
 {
-  GQueue parsed = G_QUEUE_INIT;
+  PageMessages parsed = { self->message_factory, G_QUEUE_INIT };
   ThreatqPage page = { 0 };
   GError *error = NULL;
   LogThreadedFetchResult result;
@@ -383,7 +414,7 @@ _accept_page(ThreatqSourceDriver *self, const ThreatqResponse *response, const g
   if (!threatq_page_parse(response->body->str, response->body->len, &self->mapper_options, response->received_at,
                           _queue_document, &parsed, &page, &error))
     {
-      _discard_messages(&parsed);
+      _discard_messages(&parsed.messages);
       threatq_stats_add(&self->stats, THREATQ_STAT_MALFORMED_PAGES, 1);
       result = _reject_page(self, response, page_url, error->message);
       g_error_free(error);
@@ -407,14 +438,14 @@ _accept_page(ThreatqSourceDriver *self, const ThreatqResponse *response, const g
     }
   if (!page.next_cursor || !page.next_cursor[0])
     {
-      _discard_messages(&parsed);
+      _discard_messages(&parsed.messages);
       threatq_page_clear(&page);
       threatq_stats_add(&self->stats, THREATQ_STAT_MALFORMED_PAGES, 1);
       return _reject_page(self, response, page_url, "the page has data but no nextCursorMark");
     }
 
   self->failures = 0;
-  threatq_stats_add(&self->stats, THREATQ_STAT_INDICATORS, parsed.length);
+  threatq_stats_add(&self->stats, THREATQ_STAT_INDICATORS, parsed.messages.length);
   self->cycle_ends_with_page = g_str_equal(page.next_cursor, self->cursor);
   g_clear_pointer(&self->page_cursor, g_ref_string_release);
   self->page_cursor = self->cursor;
@@ -422,9 +453,9 @@ _accept_page(ThreatqSourceDriver *self, const ThreatqResponse *response, const g
   threatq_page_clear(&page);
 
   msg_debug("threatq: page received", evt_tag_str("driver", _driver_id(self)), evt_tag_str("url", page_url),
-            evt_tag_int("indicators", parsed.length), evt_tag_str("next_cursor", self->cursor));
+            evt_tag_int("indicators", parsed.messages.length), evt_tag_str("next_cursor", self->cursor));
 
-  if (g_queue_is_empty(&parsed))
+  if (g_queue_is_empty(&parsed.messages))
     {
       if (self->cycle_ends_with_page)
         {
@@ -435,7 +466,7 @@ _accept_page(ThreatqSourceDriver *self, const ThreatqResponse *response, const g
       return (LogThreadedFetchResult) { THREADED_FETCH_TRY_AGAIN, NULL };
     }
 
-  self->pending = parsed;
+  self->pending = parsed.messages;
   return _hand_out_pending(self);
 }
 
@@ -536,6 +567,7 @@ _init(LogPipe *s)
 
   if (!self->client)
     self->client = threatq_client_new(&self->client_options, _driver_id(self));
+  threatq_client_resume(self->client);
 
   if (!log_threaded_fetcher_driver_init_method(s))
     return FALSE;
@@ -565,6 +597,7 @@ _free(LogPipe *s)
 
   _discard_messages(&self->pending);
   threatq_client_free(self->client);
+  threatq_message_factory_free(self->message_factory);
   g_clear_pointer(&self->cursor, g_ref_string_release);
   g_clear_pointer(&self->page_cursor, g_ref_string_release);
   threatq_client_options_destroy(&self->client_options);
@@ -584,6 +617,7 @@ threatq_sd_new(GlobalConfig *cfg)
   self->ioc_expiration = THREATQ_DEFAULT_IOC_EXPIRATION;
   self->feed_name = g_strdup("ThreatQuotient");
   g_queue_init(&self->pending);
+  self->message_factory = threatq_message_factory_new();
 
   self->super.fetch = _fetch;
   self->super.thread_deinit = _thread_deinit;
