@@ -299,7 +299,14 @@ _ensure_token(ThreatqClient *self, ThreatqResponse *response)
 {
   if (self->access_token && g_get_monotonic_time() < self->token_refresh_at)
     return TRUE;
-  return _fetch_token(self, response);
+  response->from_token_request = !_fetch_token(self, response);
+  return !response->from_token_request;
+}
+
+const gchar *
+threatq_client_token_url(ThreatqClient *self)
+{
+  return self->token_url;
 }
 
 gchar *

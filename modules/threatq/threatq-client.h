@@ -50,6 +50,7 @@ typedef struct _ThreatqResponse
   gint64 retry_after;         /* seconds; -1 when not given */
   gchar error[256];           /* what went wrong, never a secret */
   gint64 received_at;         /* microseconds since the epoch */
+  gboolean from_token_request; /* the failure came from the token endpoint */
 } ThreatqResponse;
 
 typedef struct _ThreatqClient ThreatqClient;
@@ -65,6 +66,8 @@ void threatq_client_abort(ThreatqClient *self);
 
 /* Undoes threatq_client_abort(): a driver is initialised again after a failed reload. */
 void threatq_client_resume(ThreatqClient *self);
+
+const gchar *threatq_client_token_url(ThreatqClient *self);
 
 /* The page URL for a cursor, for logging (has no secret in it). */
 gchar *threatq_client_format_page_url(ThreatqClient *self, const gchar *cursor);

@@ -13,6 +13,7 @@
 #include "threatq-mapper.h"
 #include "threatq-message.h"
 #include "threatq-stats.h"
+#include "threatq-reader.h"
 
 #include "logthrsource/logthrfetcherdrv.h"
 #include "ack-tracker/ack_tracker.h"
@@ -28,8 +29,6 @@
 #define THREATQ_CONFIG_ERROR g_quark_from_static_string("threatq-config-error")
 #define THREATQ_DEFAULT_POLL_INTERVAL 60.0
 #define THREATQ_DEFAULT_IOC_EXPIRATION (90 * 24 * 3600)
-#define THREATQ_FIRST_BACKOFF_MSEC 1000
-#define THREATQ_MAX_RETRY_AFTER_SEC 3600
 
 typedef struct _ThreatqSourceDriver
 {
@@ -47,12 +46,12 @@ typedef struct _ThreatqSourceDriver
   ThreatqStats stats;
   ThreatqMessageFactory *message_factory;
 
+  ThreatqReaderOptions reader_options;
+  ThreatqReader *reader;
+
   /* fetcher-thread state */
-  GRefString *cursor;           /* the cursor of the next page request */
-  GRefString *page_cursor;      /* the cursor that returned the page being handed out */
-  GQueue pending;               /* LogMessage *s of that page, not yet posted */
-  gboolean cycle_ends_with_page;
-  guint failures;               /* consecutive failed requests, for the backoff */
+  GRefString *cursor;           /* the stored cursor, where the reader starts */
+  ThreatqReaderPage *page;      /* the page being handed out: its documents, cursors */
 } ThreatqSourceDriver;
 
 /* options */
@@ -246,49 +245,21 @@ _driver_id(ThreatqSourceDriver *self)
   return self->super.super.super.super.id;
 }
 
-/* paging */
-
-static void
-_retry_later(ThreatqSourceDriver *self, gint64 delay_msec)
-{
-  self->super.no_data_delay = delay_msec;
-}
-
-/* Exponential, with jitter, capped at time-reopen(). */
-static void
-_back_off(ThreatqSourceDriver *self)
-{
-  gint64 cap = MAX((gint64) self->super.time_reopen * 1000, THREATQ_FIRST_BACKOFF_MSEC);
-  gint64 delay = THREATQ_FIRST_BACKOFF_MSEC << MIN(self->failures, 20);
-
-  delay = MIN(delay, cap);
-  delay = delay / 2 + g_random_int_range(0, (gint32) (delay / 2) + 1);
-  self->failures++;
-  _retry_later(self, delay);
-  msg_info("threatq: retrying the same cursor later", evt_tag_str("driver", _driver_id(self)),
-           evt_tag_long("delay_ms", delay), evt_tag_int("failures", self->failures));
-}
-
-static void
-_end_cycle(ThreatqSourceDriver *self)
-{
-  self->failures = 0;
-  threatq_stats_set(&self->stats, THREATQ_STAT_LAST_SYNC, (gsize) time(NULL));
-  _retry_later(self, (gint64) (self->poll_interval * 1000));
-  msg_debug("threatq: collection drained, waiting for poll-interval()", evt_tag_str("driver", _driver_id(self)),
-            evt_tag_str("cursor", self->cursor));
-}
+/* handing out */
 
 static LogMessage *
 _take_pending(ThreatqSourceDriver *self)
 {
-  LogMessage *msg = g_queue_pop_head(&self->pending);
+  ThreatqReaderPage *page = self->page;
+  ThreatqDocument *document = g_queue_pop_head(&page->documents);
+  LogMessage *msg = threatq_message_factory_build(self->message_factory, document);
   AckTracker *ack_tracker = ((LogSource *) self->super.super.worker)->ack_tracker;
   Bookmark *bookmark = ack_tracker_request_bookmark(ack_tracker);
 
+  g_queue_push_tail(&page->spent, document);
   /* the page's last message moves the stored cursor past the page; the others keep it at the page */
   threatq_cursor_fill_bookmark(bookmark, &self->cursor_store,
-                               g_queue_is_empty(&self->pending) ? self->cursor : self->page_cursor);
+                               g_queue_is_empty(&page->documents) ? page->next_cursor : page->cursor);
   return msg;
 }
 
@@ -304,7 +275,7 @@ _hand_out_pending(ThreatqSourceDriver *self)
   gsize room = window_size_counter_get(&worker->window_size, NULL);
   LogMessage *msg = _take_pending(self);
 
-  while (room > 1 && !g_queue_is_empty(&self->pending))
+  while (room > 1 && !g_queue_is_empty(&self->page->documents))
     {
       log_threaded_source_post(&self->super.super, msg);
       room--;
@@ -313,199 +284,33 @@ _hand_out_pending(ThreatqSourceDriver *self)
   return (LogThreadedFetchResult) { THREADED_FETCH_SUCCESS, msg };
 }
 
-typedef struct _PageMessages
+static gboolean
+_has_pending(ThreatqSourceDriver *self)
 {
-  ThreatqMessageFactory *factory;
-  GQueue messages;
-} PageMessages;
-
-static void
-_queue_document(ThreatqDocument *document, gpointer user_data)
-{
-  PageMessages *parsed = user_data;
-
-  g_queue_push_tail(&parsed->messages, threatq_message_factory_build(parsed->factory, document));
-  threatq_document_free(document);
+  return self->page && !g_queue_is_empty(&self->page->documents);
 }
 
-static void
-_discard_messages(GQueue *messages)
-{
-  LogMessage *msg;
-
-  while ((msg = g_queue_pop_head(messages)))
-    log_msg_unref(msg);
-}
-
-static void
-_log_request_failure(ThreatqSourceDriver *self, const ThreatqResponse *response, const gchar *page_url)
-{
-  msg_error("threatq: ThreatQ request failed",
-            evt_tag_str("driver", _driver_id(self)),
-            evt_tag_str("url", page_url),
-            evt_tag_str("collection", self->client_options.collection),
-            evt_tag_long("status", response->http_code),
-            evt_tag_str("error", response->error));
-}
-
-static LogThreadedFetchResult
-_handle_failed_request(ThreatqSourceDriver *self, const ThreatqResponse *response, const gchar *page_url)
-{
-  if (response->status != THREATQ_RESPONSE_ABORTED)
-    threatq_stats_add(&self->stats, THREATQ_STAT_HTTP_ERRORS, 1);
-  if (response->status == THREATQ_RESPONSE_AUTH_FAILED)
-    threatq_stats_add(&self->stats, THREATQ_STAT_AUTH_FAILURES, 1);
-
-  switch (response->status)
-    {
-    case THREATQ_RESPONSE_ABORTED:
-      msg_debug("threatq: request aborted, the source is stopping", evt_tag_str("driver", _driver_id(self)),
-                evt_tag_str("url", page_url));
-      break;
-    case THREATQ_RESPONSE_RATE_LIMITED:
-      if (response->retry_after >= 0)
-        {
-          gint64 wait = MIN(response->retry_after, THREATQ_MAX_RETRY_AFTER_SEC);
-          msg_warning("threatq: ThreatQ asked us to slow down (HTTP 429), waiting for Retry-After",
-                      evt_tag_str("driver", _driver_id(self)), evt_tag_str("url", page_url),
-                      evt_tag_long("retry_after", wait));
-          _retry_later(self, MAX(wait * 1000, 1));
-          break;
-        }
-      _log_request_failure(self, response, page_url);
-      _back_off(self);
-      break;
-    case THREATQ_RESPONSE_AUTH_FAILED:
-      msg_error("threatq: authentication with ThreatQ failed; check client-id(), client-secret() and token-url()",
-                evt_tag_str("driver", _driver_id(self)), evt_tag_str("url", page_url),
-                evt_tag_long("status", response->http_code), evt_tag_str("error", response->error));
-      _back_off(self);
-      break;
-    default:
-      _log_request_failure(self, response, page_url);
-      _back_off(self);
-      break;
-    }
-  return (LogThreadedFetchResult) { THREADED_FETCH_NO_DATA, NULL };
-}
-
-static LogThreadedFetchResult
-_reject_page(ThreatqSourceDriver *self, const ThreatqResponse *response, const gchar *page_url, const gchar *problem)
-{
-  msg_error("threatq: ThreatQ answered with a page that cannot be used, retrying the same cursor later",
-            evt_tag_str("driver", _driver_id(self)),
-            evt_tag_str("url", page_url),
-            evt_tag_str("collection", self->client_options.collection),
-            evt_tag_str("cursor", self->cursor),
-            evt_tag_long("status", response->http_code),
-            evt_tag_str("error", problem));
-  _back_off(self);
-  return (LogThreadedFetchResult) { THREADED_FETCH_NO_DATA, NULL };
-}
-
-static LogThreadedFetchResult
-_accept_page(ThreatqSourceDriver *self, const ThreatqResponse *response, const gchar *page_url)
-{
-  PageMessages parsed = { self->message_factory, G_QUEUE_INIT };
-  ThreatqPage page = { 0 };
-  GError *error = NULL;
-  LogThreadedFetchResult result;
-
-  if (!threatq_page_parse(response->body->str, response->body->len, &self->mapper_options, response->received_at,
-                          _queue_document, &parsed, &page, &error))
-    {
-      _discard_messages(&parsed.messages);
-      threatq_stats_add(&self->stats, THREATQ_STAT_MALFORMED_PAGES, 1);
-      result = _reject_page(self, response, page_url, error->message);
-      g_error_free(error);
-      threatq_page_clear(&page);
-      return result;
-    }
-
-  threatq_stats_add(&self->stats, THREATQ_STAT_PAGES, 1);
-  threatq_stats_add(&self->stats, THREATQ_STAT_MALFORMED_ITEMS, page.malformed_items);
-  if (page.malformed_items > 0)
-    msg_warning("threatq: elements of the page's data are not JSON objects and were skipped",
-                evt_tag_str("driver", _driver_id(self)), evt_tag_str("url", page_url),
-                evt_tag_int("skipped", page.malformed_items));
-
-  guint items = page.documents + page.malformed_items;
-  if (items == 0)
-    {
-      threatq_page_clear(&page);
-      _end_cycle(self);
-      return (LogThreadedFetchResult) { THREADED_FETCH_NO_DATA, NULL };
-    }
-  if (!page.next_cursor || !page.next_cursor[0])
-    {
-      _discard_messages(&parsed.messages);
-      threatq_page_clear(&page);
-      threatq_stats_add(&self->stats, THREATQ_STAT_MALFORMED_PAGES, 1);
-      return _reject_page(self, response, page_url, "the page has data but no nextCursorMark");
-    }
-
-  self->failures = 0;
-  threatq_stats_add(&self->stats, THREATQ_STAT_INDICATORS, parsed.messages.length);
-  self->cycle_ends_with_page = g_str_equal(page.next_cursor, self->cursor);
-  g_clear_pointer(&self->page_cursor, g_ref_string_release);
-  self->page_cursor = self->cursor;
-  self->cursor = g_ref_string_new(page.next_cursor);
-  threatq_page_clear(&page);
-
-  msg_debug("threatq: page received", evt_tag_str("driver", _driver_id(self)), evt_tag_str("url", page_url),
-            evt_tag_int("indicators", parsed.messages.length), evt_tag_str("next_cursor", self->cursor));
-
-  if (g_queue_is_empty(&parsed.messages))
-    {
-      if (self->cycle_ends_with_page)
-        {
-          self->cycle_ends_with_page = FALSE;
-          _end_cycle(self);
-          return (LogThreadedFetchResult) { THREADED_FETCH_NO_DATA, NULL };
-        }
-      return (LogThreadedFetchResult) { THREADED_FETCH_TRY_AGAIN, NULL };
-    }
-
-  self->pending = parsed.messages;
-  return _hand_out_pending(self);
-}
-
-static LogThreadedFetchResult
-_fetch_page(ThreatqSourceDriver *self)
-{
-  ThreatqResponse response;
-  LogThreadedFetchResult result;
-
-  threatq_response_init(&response);
-  threatq_client_fetch_page(self->client, self->cursor, &response);
-  gchar *page_url = threatq_client_format_page_url(self->client, self->cursor);
-
-  if (response.status == THREATQ_RESPONSE_OK)
-    result = _accept_page(self, &response, page_url);
-  else
-    result = _handle_failed_request(self, &response, page_url);
-
-  g_free(page_url);
-  threatq_response_clear(&response);
-  return result;
-}
-
+/* Waits for the reader's next page: the reader, not a timer, keeps the paging rhythm. */
 static LogThreadedFetchResult
 _fetch(LogThreadedFetcherDriver *s)
 {
   ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
 
-  if (!g_queue_is_empty(&self->pending))
-    return _hand_out_pending(self);
-
-  if (self->cycle_ends_with_page)
+  while (!_has_pending(self))
     {
-      self->cycle_ends_with_page = FALSE;
-      _end_cycle(self);
-      return (LogThreadedFetchResult) { THREADED_FETCH_NO_DATA, NULL };
+      self->page = threatq_reader_take(self->reader, g_steal_pointer(&self->page));
+      if (!self->page)
+        return (LogThreadedFetchResult) { THREADED_FETCH_NO_DATA, NULL };
     }
+  return _hand_out_pending(self);
+}
 
-  return _fetch_page(self);
+static void
+_thread_init(LogThreadedFetcherDriver *s)
+{
+  ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
+
+  threatq_reader_start(self->reader, self->cursor);
 }
 
 static void
@@ -513,8 +318,10 @@ _thread_deinit(LogThreadedFetcherDriver *s)
 {
   ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
 
+  threatq_reader_request_stop(self->reader);
+  threatq_reader_join(self->reader);
   /* not posted, so not acknowledged: the stored cursor still covers them */
-  _discard_messages(&self->pending);
+  g_clear_pointer(&self->page, threatq_reader_page_free);
 }
 
 static void
@@ -522,7 +329,7 @@ _request_exit(LogThreadedFetcherDriver *s)
 {
   ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
 
-  threatq_client_abort(self->client);
+  threatq_reader_request_stop(self->reader);
 }
 
 /* lifecycle */
@@ -567,11 +374,20 @@ _init(LogPipe *s)
 
   if (!self->client)
     self->client = threatq_client_new(&self->client_options, _driver_id(self));
-  threatq_client_resume(self->client);
 
   if (!log_threaded_fetcher_driver_init_method(s))
     return FALSE;
-  self->super.no_data_delay = (gint64) (self->poll_interval * 1000);
+
+  self->reader_options.mapper_options = &self->mapper_options;
+  self->reader_options.stats = &self->stats;
+  self->reader_options.driver_id = _driver_id(self);
+  self->reader_options.collection = self->client_options.collection;
+  self->reader_options.poll_interval = self->poll_interval;
+  self->reader_options.max_backoff = (gint64) self->super.time_reopen * 1000;
+  if (!self->reader)
+    self->reader = threatq_reader_new(self->client, &self->reader_options);
+  /* fetch() only returns NO_DATA when stopping; the reader keeps the rhythm */
+  self->super.no_data_delay = 1000;
   threatq_stats_register(&self->stats, self->super.super.worker_options.super.stats_source, _driver_id(self),
                          _format_stats_instance(&self->super.super));
 
@@ -595,11 +411,11 @@ _free(LogPipe *s)
 {
   ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
 
-  _discard_messages(&self->pending);
+  threatq_reader_free(self->reader);
+  g_clear_pointer(&self->page, threatq_reader_page_free);
   threatq_client_free(self->client);
   threatq_message_factory_free(self->message_factory);
   g_clear_pointer(&self->cursor, g_ref_string_release);
-  g_clear_pointer(&self->page_cursor, g_ref_string_release);
   threatq_client_options_destroy(&self->client_options);
   g_free(self->feed_name);
   g_strfreev(self->tag_names);
@@ -616,10 +432,10 @@ threatq_sd_new(GlobalConfig *cfg)
   self->poll_interval = -1;
   self->ioc_expiration = THREATQ_DEFAULT_IOC_EXPIRATION;
   self->feed_name = g_strdup("ThreatQuotient");
-  g_queue_init(&self->pending);
   self->message_factory = threatq_message_factory_new();
 
   self->super.fetch = _fetch;
+  self->super.thread_init = _thread_init;
   self->super.thread_deinit = _thread_deinit;
   self->super.request_exit = _request_exit;
   self->super.super.format_stats_instance = _format_stats_instance;

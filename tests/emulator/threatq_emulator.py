@@ -59,7 +59,17 @@ Timing and faults
 * ``add_fault(...)``: a queue of one-shot faults, each applied to the next
   matching request ("page", "token" or "any"): a status code (with optional
   headers such as Retry-After and a body), a delay, a truncated JSON body, a
-  custom body, or a dropped connection.
+  custom body, a dropped connection, or a connection dropped in the middle of
+  the body (``drop_mid_body``).
+
+TLS
+---
+``ThreatQEmulator(tls_cert=..., tls_key=..., tls_client_ca=...)`` (or
+``ssl_context=``) serves HTTPS instead of HTTP (``url`` then starts with
+``https://``).  With ``tls_client_ca`` a client certificate signed by that CA is
+required.  The handshake runs in the connection's own thread; failed handshakes
+are listed by ``tls_errors()``.  Command line: ``--tls-cert F --tls-key F
+[--tls-client-ca F]``.
 """
 
 import argparse
@@ -74,6 +84,7 @@ import os
 import random
 import secrets
 import signal
+import ssl
 import struct
 import sys
 import threading
@@ -427,8 +438,13 @@ class ThreatQEmulator:
 
     def __init__(self, client_id="id", client_secret="secret", seed=0,
                  token_expires_in=3600, empty_data_as_object=False, host="127.0.0.1",
-                 port=0, hold_timeout=60.0, token_path=TOKEN_PATH):
+                 port=0, hold_timeout=60.0, token_path=TOKEN_PATH, ssl_context=None,
+                 tls_cert=None, tls_key=None, tls_client_ca=None):
         self.client_id = client_id
+        if ssl_context is None and tls_cert:
+            ssl_context = make_server_ssl_context(tls_cert, tls_key, tls_client_ca)
+        self.ssl_context = ssl_context
+        self._tls_errors = []      # failed TLS handshakes: {"client", "error", "time"}
         self.token_path = token_path
         self.client_secret = client_secret
         self.token_expires_in = token_expires_in
@@ -458,7 +474,9 @@ class ThreatQEmulator:
     # ------------------------------------------------------------------ life
     def start(self):
         handler = type("Handler", (_Handler,), {"emulator": self})
-        self._server = ThreadingHTTPServer((self.host, self._want_port), handler)
+        self._server = _Server((self.host, self._want_port), handler)
+        self._server.emulator = self
+        self._server.ssl_context = self.ssl_context
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05},
@@ -488,7 +506,19 @@ class ThreatQEmulator:
 
     @property
     def url(self):
-        return "http://%s:%d" % (self.host, self.port)
+        scheme = "https" if self.ssl_context is not None else "http"
+        return "%s://%s:%d" % (scheme, self.host, self.port)
+
+    def tls_errors(self):
+        """Failed TLS handshakes so far (dicts: client, error, time)."""
+        with self._lock:
+            return copy.deepcopy(self._tls_errors)
+
+    def _tls_error(self, client, exc):
+        with self._cond:
+            self._tls_errors.append({"client": "%s:%s" % client[:2], "error": str(exc),
+                                     "time": time.time()})
+            self._cond.notify_all()
 
     # ------------------------------------------------------------------ data
     def add_collection(self, name):
@@ -682,7 +712,7 @@ class ThreatQEmulator:
 
     # ---------------------------------------------------------------- faults
     def add_fault(self, kind="page", status=None, headers=None, body=None, delay=0.0,
-                  truncate=False, drop=False, count=1):
+                  truncate=False, drop=False, count=1, drop_mid_body=False):
         """Queue a one-shot fault for the next `count` requests of `kind`
         ("page", "token" or "any"):
           status=500 / 429 / 401 ... answered instead (body: JSON error unless `body`)
@@ -691,9 +721,14 @@ class ThreatQEmulator:
           delay=1.5                        sleep before answering (then as otherwise)
           truncate=True                    normal answer, JSON cut in half
           drop=True                        close the connection without answering
+          drop_mid_body=True               send the status line, the headers (with the
+                                           full Content-Length) and half of the body,
+                                           then close the connection
         """
         f = {"kind": kind, "status": status, "headers": dict(headers or {}), "body": body,
              "delay": float(delay), "truncate": bool(truncate), "drop": bool(drop)}
+        if drop_mid_body:
+            f["drop_mid_body"] = True
         with self._lock:
             for _ in range(count):
                 self._faults.append(dict(f))
@@ -829,6 +864,43 @@ class ThreatQEmulator:
         return 404, {"error": "unknown control call"}
 
 
+def make_server_ssl_context(cert, key=None, client_ca=None):
+    """A server-side SSLContext; with client_ca a client certificate is required."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    if client_ca:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(cafile=client_ca)
+    return ctx
+
+
+class _Server(ThreadingHTTPServer):
+    """ThreadingHTTPServer; with an ssl_context, the TLS handshake runs in the
+    connection's thread (a stalled client does not block accept())."""
+    daemon_threads = True
+    ssl_context = None
+    emulator = None
+
+    def finish_request(self, request, client_address):
+        if self.ssl_context is None:
+            return super().finish_request(request, client_address)
+        try:
+            request.settimeout(10)
+            tls = self.ssl_context.wrap_socket(request, server_side=True)
+            tls.settimeout(None)
+        except (ssl.SSLError, OSError) as e:
+            if self.emulator is not None:
+                self.emulator._tls_error(client_address, e)
+            return
+        try:
+            super().finish_request(tls, client_address)
+        finally:
+            try:
+                tls.close()
+            except OSError:
+                pass
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ThreatQEmulator/1.0"
@@ -900,7 +972,7 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = payload[:max(1, len(payload) // 2)]
             req["status"] = status
             emu._record(req)
-            self._send(status, payload, fault["headers"])
+            self._send(status, payload, fault["headers"], fault.get("drop_mid_body", False))
             return
 
         if kind == "token":
@@ -924,9 +996,9 @@ class _Handler(BaseHTTPRequestHandler):
             extra.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
         req["status"] = status
         emu._record(req)
-        self._send(status, payload, extra)
+        self._send(status, payload, extra, bool(fault and fault.get("drop_mid_body")))
 
-    def _send(self, status, payload, headers=None):
+    def _send(self, status, payload, headers=None, drop_mid_body=False):
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -934,6 +1006,12 @@ class _Handler(BaseHTTPRequestHandler):
             for k, v in (headers or {}).items():
                 self.send_header(k, str(v))
             self.end_headers()
+            if drop_mid_body:
+                self.wfile.write(payload[:len(payload) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
             self.wfile.write(payload)
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, OSError):
@@ -958,12 +1036,16 @@ def main(argv=None):
                    help='answer an exhausted page with "data": {} (Elastic mock quirk)')
     p.add_argument("--token-path", default=TOKEN_PATH, help="token endpoint path")
     p.add_argument("--port-file", help="write the port number to this file once listening")
+    p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    p.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    p.add_argument("--tls-client-ca", help="require a client certificate signed by this CA")
     a = p.parse_args(argv)
 
     emu = ThreatQEmulator(client_id=a.client_id, client_secret=a.client_secret, seed=a.seed,
                           token_expires_in=a.token_expires_in,
                           empty_data_as_object=a.empty_data_object, host=a.host, port=a.port,
-                          token_path=a.token_path)
+                          token_path=a.token_path, tls_cert=a.tls_cert, tls_key=a.tls_key,
+                          tls_client_ca=a.tls_client_ca)
     for c in a.collection or ["demo"]:
         emu.add_collection(c)
         emu.add_indicators(a.indicators, collection=c)

@@ -1,0 +1,369 @@
+#include "threatq-reader.h"
+#include "messages.h"
+
+#include <string.h>
+
+#define THREATQ_FIRST_BACKOFF_MSEC 1000
+#define THREATQ_MAX_RETRY_AFTER_SEC 3600
+
+struct _ThreatqReader
+{
+  ThreatqClient *client;
+  const ThreatqReaderOptions *options;
+  GThread *thread;
+
+  GMutex lock;
+  GCond changed;                /* a page was taken or published, or stop was asked */
+  gboolean stopping;
+  ThreatqReaderPage *ready;     /* at most one page ahead: memory stays bounded by the page size */
+  GQueue finished;              /* pages given back, to free in the reader thread */
+
+  /* reader-thread state */
+  GRefString *cursor;
+  guint failures;
+};
+
+void
+threatq_reader_page_free(ThreatqReaderPage *page)
+{
+  ThreatqDocument *document;
+
+  if (!page)
+    return;
+  while ((document = g_queue_pop_head(&page->documents)))
+    threatq_document_free(document);
+  while ((document = g_queue_pop_head(&page->spent)))
+    threatq_document_free(document);
+  g_clear_pointer(&page->cursor, g_ref_string_release);
+  g_clear_pointer(&page->next_cursor, g_ref_string_release);
+  g_free(page);
+}
+
+/* paging rhythm; each returns how long to wait before the next request, in ms */
+
+static gint64
+_back_off(ThreatqReader *self)
+{
+  gint64 cap = MAX(self->options->max_backoff, THREATQ_FIRST_BACKOFF_MSEC);
+  gint64 delay = MIN((gint64) THREATQ_FIRST_BACKOFF_MSEC << MIN(self->failures, 20), cap);
+
+  delay = delay / 2 + g_random_int_range(0, (gint32) (delay / 2) + 1);
+  self->failures++;
+  msg_info("threatq: retrying the same cursor later", evt_tag_str("driver", self->options->driver_id),
+           evt_tag_long("delay_ms", delay), evt_tag_int("failures", self->failures));
+  return delay;
+}
+
+static gint64
+_end_cycle(ThreatqReader *self)
+{
+  self->failures = 0;
+  threatq_stats_set(self->options->stats, THREATQ_STAT_LAST_SYNC, (gsize) time(NULL));
+  msg_debug("threatq: collection drained, waiting for poll-interval()",
+            evt_tag_str("driver", self->options->driver_id), evt_tag_str("cursor", self->cursor));
+  return (gint64) (self->options->poll_interval * 1000);
+}
+
+static void
+_log_request_failure(ThreatqReader *self, const ThreatqResponse *response, const gchar *page_url)
+{
+  msg_error("threatq: ThreatQ request failed",
+            evt_tag_str("driver", self->options->driver_id),
+            evt_tag_str("url", page_url),
+            evt_tag_str("collection", self->options->collection),
+            evt_tag_long("status", response->http_code),
+            evt_tag_str("error", response->error));
+}
+
+static gint64
+_handle_failed_request(ThreatqReader *self, const ThreatqResponse *response, const gchar *page_url)
+{
+  ThreatqStats *stats = self->options->stats;
+
+  /* name the request that failed */
+  if (response->from_token_request)
+    page_url = threatq_client_token_url(self->client);
+
+  if (response->status == THREATQ_RESPONSE_ABORTED)
+    {
+      msg_debug("threatq: request aborted, the source is stopping",
+                evt_tag_str("driver", self->options->driver_id), evt_tag_str("url", page_url));
+      return 0;
+    }
+
+  threatq_stats_add(stats, THREATQ_STAT_HTTP_ERRORS, 1);
+  switch (response->status)
+    {
+    case THREATQ_RESPONSE_RATE_LIMITED:
+      if (response->retry_after >= 0)
+        {
+          gint64 wait = MIN(response->retry_after, THREATQ_MAX_RETRY_AFTER_SEC);
+          msg_warning("threatq: ThreatQ asked us to slow down (HTTP 429), waiting for Retry-After",
+                      evt_tag_str("driver", self->options->driver_id), evt_tag_str("url", page_url),
+                      evt_tag_long("retry_after", wait));
+          return MAX(wait * 1000, 1);
+        }
+      _log_request_failure(self, response, page_url);
+      return _back_off(self);
+    case THREATQ_RESPONSE_AUTH_FAILED:
+      threatq_stats_add(stats, THREATQ_STAT_AUTH_FAILURES, 1);
+      msg_error("threatq: authentication with ThreatQ failed; check client-id(), client-secret() and token-url()",
+                evt_tag_str("driver", self->options->driver_id), evt_tag_str("url", page_url),
+                evt_tag_long("status", response->http_code), evt_tag_str("error", response->error));
+      return _back_off(self);
+    default:
+      _log_request_failure(self, response, page_url);
+      return _back_off(self);
+    }
+}
+
+static gint64
+_reject_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *page_url, const gchar *problem)
+{
+  threatq_stats_add(self->options->stats, THREATQ_STAT_MALFORMED_PAGES, 1);
+  msg_error("threatq: ThreatQ answered with a page that cannot be used, retrying the same cursor later",
+            evt_tag_str("driver", self->options->driver_id),
+            evt_tag_str("url", page_url),
+            evt_tag_str("collection", self->options->collection),
+            evt_tag_str("cursor", self->cursor),
+            evt_tag_long("status", response->http_code),
+            evt_tag_str("error", problem));
+  return _back_off(self);
+}
+
+/* hand-over */
+
+static void
+_queue_document(ThreatqDocument *document, gpointer user_data)
+{
+  g_queue_push_tail(&((ThreatqReaderPage *) user_data)->documents, document);
+}
+
+/* Waits until the previous page has been taken; FALSE when stopping instead. */
+static gboolean
+_publish(ThreatqReader *self, ThreatqReaderPage *page)
+{
+  g_mutex_lock(&self->lock);
+  while (self->ready && !self->stopping)
+    g_cond_wait(&self->changed, &self->lock);
+  gboolean published = !self->stopping;
+  if (published)
+    {
+      self->ready = page;
+      g_cond_broadcast(&self->changed);
+    }
+  g_mutex_unlock(&self->lock);
+
+  if (!published)
+    threatq_reader_page_free(page);
+  return published;
+}
+
+static gint64
+_accept_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *page_url)
+{
+  ThreatqReaderPage *page = g_new0(ThreatqReaderPage, 1);
+  ThreatqPage parsed = { 0 };
+  GError *error = NULL;
+  gint64 delay;
+
+  if (!threatq_page_parse(response->body->str, response->body->len, self->options->mapper_options,
+                          response->received_at, _queue_document, page, &parsed, &error))
+    {
+      threatq_reader_page_free(page);
+      delay = _reject_page(self, response, page_url, error->message);
+      g_error_free(error);
+      threatq_page_clear(&parsed);
+      return delay;
+    }
+
+  threatq_stats_add(self->options->stats, THREATQ_STAT_PAGES, 1);
+  threatq_stats_add(self->options->stats, THREATQ_STAT_MALFORMED_ITEMS, parsed.malformed_items);
+  if (parsed.malformed_items > 0)
+    msg_warning("threatq: elements of the page's data are not JSON objects and were skipped",
+                evt_tag_str("driver", self->options->driver_id), evt_tag_str("url", page_url),
+                evt_tag_int("skipped", parsed.malformed_items));
+
+  if (parsed.documents + parsed.malformed_items == 0)
+    {
+      threatq_reader_page_free(page);
+      threatq_page_clear(&parsed);
+      return _end_cycle(self);
+    }
+  if (!parsed.next_cursor || !parsed.next_cursor[0])
+    {
+      threatq_reader_page_free(page);
+      threatq_page_clear(&parsed);
+      return _reject_page(self, response, page_url, "the page has data but no nextCursorMark");
+    }
+
+  self->failures = 0;
+  threatq_stats_add(self->options->stats, THREATQ_STAT_INDICATORS, page->documents.length);
+  gboolean cycle_ends = g_str_equal(parsed.next_cursor, self->cursor);
+  page->cursor = g_ref_string_acquire(self->cursor);
+  page->next_cursor = g_ref_string_new(parsed.next_cursor);
+  g_ref_string_release(self->cursor);
+  self->cursor = g_ref_string_acquire(page->next_cursor);
+  threatq_page_clear(&parsed);
+
+  msg_debug("threatq: page received", evt_tag_str("driver", self->options->driver_id),
+            evt_tag_str("url", page_url), evt_tag_int("indicators", page->documents.length),
+            evt_tag_str("next_cursor", self->cursor));
+
+  if (!_publish(self, page))
+    return 0;
+  return cycle_ends ? _end_cycle(self) : 0;
+}
+
+static gint64
+_read_page(ThreatqReader *self)
+{
+  ThreatqResponse response;
+  gint64 delay;
+
+  threatq_response_init(&response);
+  threatq_client_fetch_page(self->client, self->cursor, &response);
+  gchar *page_url = threatq_client_format_page_url(self->client, self->cursor);
+
+  if (response.status == THREATQ_RESPONSE_OK)
+    delay = _accept_page(self, &response, page_url);
+  else
+    delay = _handle_failed_request(self, &response, page_url);
+
+  g_free(page_url);
+  threatq_response_clear(&response);
+  return delay;
+}
+
+/* FALSE when stopping */
+static gboolean
+_wait(ThreatqReader *self, gint64 delay_msec)
+{
+  gint64 until = g_get_monotonic_time() + delay_msec * G_TIME_SPAN_MILLISECOND;
+
+  g_mutex_lock(&self->lock);
+  while (!self->stopping && g_cond_wait_until(&self->changed, &self->lock, until))
+    ;
+  gboolean stopping = self->stopping;
+  g_mutex_unlock(&self->lock);
+  return !stopping;
+}
+
+static void
+_free_finished(GQueue *finished)
+{
+  ThreatqReaderPage *page;
+
+  while ((page = g_queue_pop_head(finished)))
+    threatq_reader_page_free(page);
+}
+
+/* Waits until the page read ahead has been taken; FALSE when stopping instead. */
+static gboolean
+_wait_for_room(ThreatqReader *self)
+{
+  GQueue finished = G_QUEUE_INIT;
+
+  g_mutex_lock(&self->lock);
+  while (self->ready && !self->stopping)
+    g_cond_wait(&self->changed, &self->lock);
+  gboolean stopping = self->stopping;
+  finished = self->finished;
+  g_queue_init(&self->finished);
+  g_mutex_unlock(&self->lock);
+
+  _free_finished(&finished);
+  return !stopping;
+}
+
+/* One page is handed out by the fetcher while the next one is read: never more ahead. */
+static gpointer
+_run(gpointer user_data)
+{
+  ThreatqReader *self = user_data;
+  gint64 delay = 0;
+
+  while ((delay <= 0 || _wait(self, delay)) && _wait_for_room(self))
+    delay = _read_page(self);
+  return NULL;
+}
+
+/* the fetcher side */
+
+ThreatqReaderPage *
+threatq_reader_take(ThreatqReader *self, ThreatqReaderPage *finished)
+{
+  g_mutex_lock(&self->lock);
+  if (finished)
+    g_queue_push_tail(&self->finished, finished);
+  while (!self->ready && !self->stopping)
+    g_cond_wait(&self->changed, &self->lock);
+  ThreatqReaderPage *page = self->stopping ? NULL : self->ready;
+  if (page)
+    {
+      self->ready = NULL;
+      g_cond_broadcast(&self->changed);
+    }
+  g_mutex_unlock(&self->lock);
+  return page;
+}
+
+void
+threatq_reader_start(ThreatqReader *self, GRefString *cursor)
+{
+  g_assert(!self->thread);
+
+  g_clear_pointer(&self->cursor, g_ref_string_release);
+  self->cursor = g_ref_string_acquire(cursor);
+  self->failures = 0;
+  self->stopping = FALSE;
+  threatq_client_resume(self->client);
+  self->thread = g_thread_new("threatq-reader", _run, self);
+}
+
+void
+threatq_reader_request_stop(ThreatqReader *self)
+{
+  g_mutex_lock(&self->lock);
+  self->stopping = TRUE;
+  g_cond_broadcast(&self->changed);
+  g_mutex_unlock(&self->lock);
+  threatq_client_abort(self->client);
+}
+
+void
+threatq_reader_join(ThreatqReader *self)
+{
+  if (!self->thread)
+    return;
+  g_thread_join(self->thread);
+  self->thread = NULL;
+  g_clear_pointer(&self->ready, threatq_reader_page_free);
+  _free_finished(&self->finished);
+}
+
+ThreatqReader *
+threatq_reader_new(ThreatqClient *client, const ThreatqReaderOptions *options)
+{
+  ThreatqReader *self = g_new0(ThreatqReader, 1);
+
+  self->client = client;
+  self->options = options;
+  g_mutex_init(&self->lock);
+  g_cond_init(&self->changed);
+  g_queue_init(&self->finished);
+  return self;
+}
+
+void
+threatq_reader_free(ThreatqReader *self)
+{
+  if (!self)
+    return;
+  threatq_reader_request_stop(self);
+  threatq_reader_join(self);
+  g_clear_pointer(&self->cursor, g_ref_string_release);
+  g_mutex_clear(&self->lock);
+  g_cond_clear(&self->changed);
+  g_free(self);
+}
