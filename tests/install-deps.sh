@@ -9,4 +9,6 @@ apt-get install -y -qq --no-install-recommends \
   libcurl4-openssl-dev libssl-dev libyajl-dev \
   libcriterion-dev python3-pytest curl ca-certificates openssl procps \
   syslog-ng-scl syslog-ng-mod-http syslog-ng-mod-sql libdbd-pgsql postgresql postgresql-client \
-  debhelper dpkg-dev fakeroot >/dev/null
+  debhelper dpkg-dev fakeroot \
+  syslog-ng-mod-python \
+  clang libclang-rt-14-dev valgrind >/dev/null
