@@ -494,6 +494,22 @@ _parser_clear(Parser *self)
     g_error_free(self->error);
 }
 
+/* Up to EXCERPT_LENGTH printable characters of the input around offset. */
+static void
+_excerpt(Parser *self, gsize offset, gchar excerpt[EXCERPT_LENGTH + 1])
+{
+  gsize start = offset > EXCERPT_LENGTH / 2 ? offset - EXCERPT_LENGTH / 2 : 0;
+  gsize end = MIN(self->input_length, start + EXCERPT_LENGTH);
+  gsize n = 0;
+
+  for (gsize i = start; i < end; i++)
+    {
+      guchar c = (guchar) self->input[i];
+      excerpt[n++] = c >= 0x20 && c < 0x7f && c != '\'' ? (gchar) c : '.';
+    }
+  excerpt[n] = '\0';
+}
+
 static void
 _syntax_error(Parser *self, gsize offset, GError **error)
 {
@@ -503,28 +519,42 @@ _syntax_error(Parser *self, gsize offset, GError **error)
 
   const gchar *colon = strstr(reason, "error: ");
   const gchar *problem = colon ? colon + 7 : reason;
+  gchar excerpt[EXCERPT_LENGTH + 1];
 
   if (offset > self->input_length)
     offset = self->input_length;
-  gsize start = offset > EXCERPT_LENGTH / 2 ? offset - EXCERPT_LENGTH / 2 : 0;
-  gsize end = MIN(self->input_length, start + EXCERPT_LENGTH);
-  gchar excerpt[EXCERPT_LENGTH + 1];
-  gsize n = 0;
-  for (gsize i = start; i < end; i++)
-    {
-      guchar c = (guchar) self->input[i];
-      excerpt[n++] = c >= 0x20 && c < 0x7f && c != '\'' ? (gchar) c : '.';
-    }
-  excerpt[n] = '\0';
-
+  _excerpt(self, offset, excerpt);
   g_set_error(error, THREATQ_MAPPER_ERROR, THREATQ_MAPPER_ERROR_SYNTAX,
               "invalid JSON at byte %" G_GSIZE_FORMAT ": %s, near '%s'", offset, problem, excerpt);
   g_free(reason);
 }
 
+/*
+ * yajl checks only the shape of UTF-8 sequences: surrogates, overlong forms
+ * and code points past U+10FFFF get through, and would reach MESSAGE.
+ */
+static gboolean
+_validate_utf8(Parser *self, GError **error)
+{
+  const gchar *invalid;
+
+  if (g_utf8_validate_len(self->input, self->input_length, &invalid))
+    return TRUE;
+
+  gsize offset = invalid - self->input;
+  gchar excerpt[EXCERPT_LENGTH + 1];
+  _excerpt(self, offset, excerpt);
+  g_set_error(error, THREATQ_MAPPER_ERROR, THREATQ_MAPPER_ERROR_SYNTAX,
+              "invalid JSON at byte %" G_GSIZE_FORMAT ": invalid UTF-8, near '%s'", offset, excerpt);
+  return FALSE;
+}
+
 static gboolean
 _run(Parser *self, GError **error)
 {
+  if (!_validate_utf8(self, error))
+    return FALSE;
+
   yajl_status status = yajl_parse(self->handle, (const unsigned char *) self->input, self->input_length);
   gsize offset = yajl_get_bytes_consumed(self->handle);
 

@@ -7,11 +7,19 @@ Environment:
   SYSLOG_NG            syslog-ng binary (default: syslog-ng from PATH, else /usr/sbin)
   SYSLOG_NG_CTL        syslog-ng-ctl binary
   SYSLOG_NG_MODULE_DIR syslog-ng's own module dir (default: /usr/lib/syslog-ng/3.38)
+
+Memory checks (tests/sanitizers.sh, tests/valgrind.sh):
+  THREATQ_SYSLOG_NG_ENV      extra environment for syslog-ng processes only, as shell
+                             words "VAR=value ..." (e.g. LD_PRELOAD=/usr/lib/.../libasan.so.8)
+  THREATQ_SYSLOG_NG_WRAPPER  a command prefix for syslog-ng, as shell words
+                             (e.g. "valgrind --error-exitcode=99")
+  THREATQ_TEST_TIMEOUT_SCALE multiply every wait and timeout by this (default 1)
 """
 
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -30,6 +38,23 @@ SYSLOG_NG = os.environ.get("SYSLOG_NG") or _which("syslog-ng", "/usr/sbin/syslog
 SYSLOG_NG_CTL = os.environ.get("SYSLOG_NG_CTL") or _which("syslog-ng-ctl",
                                                           "/usr/sbin/syslog-ng-ctl")
 SYSTEM_MODULE_DIR = os.environ.get("SYSLOG_NG_MODULE_DIR", "/usr/lib/syslog-ng/3.38")
+TIMEOUT_SCALE = float(os.environ.get("THREATQ_TEST_TIMEOUT_SCALE") or 1)
+
+
+def syslog_ng_wrapper():
+    """THREATQ_SYSLOG_NG_WRAPPER as a list of words (empty: none)."""
+    return shlex.split(os.environ.get("THREATQ_SYSLOG_NG_WRAPPER", ""))
+
+
+def syslog_ng_env():
+    """The environment for syslog-ng: ours plus THREATQ_SYSLOG_NG_ENV (None: just ours)."""
+    extra = {}
+    for word in shlex.split(os.environ.get("THREATQ_SYSLOG_NG_ENV", "")):
+        name, sep, value = word.partition("=")
+        if not sep or not name:
+            raise ValueError("THREATQ_SYSLOG_NG_ENV: %r is not VAR=value" % word)
+        extra[name] = value
+    return dict(os.environ, **extra) if extra else None
 
 
 def installed_mode():
@@ -152,7 +177,7 @@ def dig(doc, dotted, default=KeyError):
 def wait_for(predicate, timeout=30.0, interval=0.05, message="condition", alive=None):
     """Poll predicate() until it returns a true value (returned).  `alive`: an
     optional callable raising if a watched process died."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * TIMEOUT_SCALE
     last = None
     while True:
         last = predicate()
@@ -162,7 +187,7 @@ def wait_for(predicate, timeout=30.0, interval=0.05, message="condition", alive=
             alive()
         if time.monotonic() >= deadline:
             raise TimeoutError("timed out after %.1fs waiting for %s (last: %r)"
-                               % (timeout, message, last))
+                               % (timeout * TIMEOUT_SCALE, message, last))
         time.sleep(interval)
 
 
@@ -194,7 +219,7 @@ class SyslogNg:
         return self.conf_path
 
     def command(self, *extra):
-        return [SYSLOG_NG, "-F", "--no-caps", "-f", str(self.conf_path),
+        return [*syslog_ng_wrapper(), SYSLOG_NG, "-F", "--no-caps", "-f", str(self.conf_path),
                 "-R", str(self.persist), "-p", str(self.pidfile), "-c", str(self.ctl),
                 *module_args(), "-e", *extra]
 
@@ -204,9 +229,11 @@ class SyslogNg:
         path = Path(conf_path) if conf_path else self.conf_path
         if config is not None:
             path.write_text(config)
-        cmd = [SYSLOG_NG, "--syntax-only", "--no-caps", "-f", str(path), *module_args(), "-e"]
+        cmd = [*syslog_ng_wrapper(), SYSLOG_NG, "--syntax-only", "--no-caps", "-f", str(path),
+               *module_args(), "-e"]
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=60)
+                           stderr=subprocess.STDOUT, timeout=60 * TIMEOUT_SCALE,
+                           env=syslog_ng_env())
         return p.returncode, p.stdout.decode("utf-8", "replace")
 
     # -- process --------------------------------------------------------
@@ -222,7 +249,7 @@ class SyslogNg:
         self._logf.flush()
         self.proc = subprocess.Popen(self.command(*extra_args), stdin=subprocess.DEVNULL,
                                      stdout=self._logf, stderr=subprocess.STDOUT,
-                                     cwd=str(self.dir))
+                                     cwd=str(self.dir), env=syslog_ng_env())
         # ready = the control socket answers
         wait_for(lambda: self.ctl.exists() and self._ctl_ok(), timeout=timeout,
                  message="syslog-ng control socket", alive=self.check_alive)
@@ -231,7 +258,8 @@ class SyslogNg:
     def _ctl_ok(self):
         try:
             p = subprocess.run([SYSLOG_NG_CTL, "stats", "-c", str(self.ctl)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=5)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=5 * TIMEOUT_SCALE)
             return p.returncode == 0
         except subprocess.TimeoutExpired:
             return False
@@ -253,12 +281,12 @@ class SyslogNg:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout)
+                self.proc.wait(timeout * TIMEOUT_SCALE)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
                 raise SyslogNgError("syslog-ng did not stop within %ss of SIGTERM; output:\n%s"
-                                    % (timeout, self.output_tail()))
+                                    % (timeout * TIMEOUT_SCALE, self.output_tail()))
         return self._finish()
 
     def kill(self):
@@ -295,7 +323,8 @@ class SyslogNg:
 
     def stats_raw(self):
         p = subprocess.run([SYSLOG_NG_CTL, "stats", "-c", str(self.ctl)],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10)
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=10 * TIMEOUT_SCALE)
         return p.stdout.decode("utf-8", "replace")
 
     def stats(self):

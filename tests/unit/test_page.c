@@ -204,6 +204,27 @@ Test(page, garbage_is_a_syntax_error_with_a_short_excerpt)
     }
 }
 
+/* yajl lets these through (it checks only the shape of a sequence); they must not reach MESSAGE */
+Test(page, invalid_utf8_that_yajl_accepts_is_a_syntax_error)
+{
+  const gchar *bodies[] =
+  {
+    "{\"data\":[{\"id\":1,\"value\":\"a\xed\xa0\x80\x62\",\"type\":{\"name\":\"FQDN\"}}]}",  /* surrogate */
+    "{\"data\":[{\"id\":1,\"value\":\"a\xc0\xaf\x62\"}]}",                                  /* overlong '/' */
+    "{\"data\":[{\"id\":1,\"value\":\"a\xf4\x90\x80\x80\x62\"}]}",                          /* past U+10FFFF */
+    "{\"data\":[{\"id\":1,\"\xed\xa0\x80\":\"x\",\"value\":\"v\"}]}",                          /* in a key */
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(bodies); i++)
+    {
+      GError *error = _expect_failure(bodies[i], THREATQ_MAPPER_ERROR_SYNTAX);
+      cr_assert(strstr(error->message, "invalid UTF-8"), "%s", error->message);
+      cr_assert(strstr(error->message, "invalid JSON at byte "), "%s", error->message);
+      _check_excerpt(error->message);
+      g_error_free(error);
+      cr_assert_eq(documents->len, 0, "no document from a page with invalid UTF-8");
+    }
+}
+
 /* ---- elements ------------------------------------------------------------- */
 
 Test(page, non_object_elements_are_counted)

@@ -1,0 +1,178 @@
+/*
+ * libFuzzer harness: arbitrary bytes as one indicator page body, through the
+ * streaming page parser and the indicator -> ECS mapping
+ * (threatq_page_parse(), threatq_map_indicator_json()).
+ *
+ * Built and run by tests/fuzz/run.sh (clang -fsanitize=fuzzer,address,undefined).
+ * Besides ASan/UBSan/LeakSanitizer reports, it aborts when the mapper breaks
+ * its own contract on any input:
+ *   - a g_critical()/g_warning() (a failed g_return_if_fail() among others);
+ *   - a failure without a THREATQ_MAPPER_ERROR, or a success with one set;
+ *   - page.documents differing from the documents actually emitted;
+ *   - a document whose MESSAGE json is not valid UTF-8 / valid JSON, or whose
+ *     fields are not strictly sorted (duplicate names), or hold invalid UTF-8.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib.h>
+#include <yajl/yajl_tree.h>
+
+#include "threatq-mapper.h"
+
+#define RECEIVED_AT G_GINT64_CONSTANT(1649669255244000)
+
+static const gchar *const user_tags[] = { "fuzz", "threatq", "fuzz", NULL };
+
+static const ThreatqMapperOptions options_full =
+{
+  .feed_name = "ThreatQuotient",
+  .preserve_original = TRUE,
+  .tags = user_tags,
+  .ioc_expiration_seconds = 90 * 86400,
+};
+
+static const ThreatqMapperOptions options_bare =
+{
+  .feed_name = "",
+  .preserve_original = FALSE,
+  .tags = NULL,
+  .ioc_expiration_seconds = 0,
+};
+
+#define CHECK(cond, ...) \
+  do { if (!(cond)) { fprintf(stderr, "fuzz_page: check failed: %s: ", #cond); \
+                      fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); abort(); } } while (0)
+
+/* -DFUZZ_SKIP_UTF8_CHECKS: keep fuzzing for other findings while an invalid-UTF-8 one is open */
+#ifdef FUZZ_SKIP_UTF8_CHECKS
+#define UTF8_OK(text, length) TRUE
+#else
+#define UTF8_OK(text, length) g_utf8_validate(text, length, NULL)
+#endif
+
+static void
+_check_utf8(const gchar *what, const gchar *text)
+{
+  CHECK(text != NULL, "%s is NULL", what);
+  CHECK(UTF8_OK(text, -1), "%s is not valid UTF-8", what);
+}
+
+static void
+_check_document(ThreatqDocument *document)
+{
+  CHECK(document != NULL, "NULL document");
+  CHECK(document->fields != NULL && document->json != NULL, "document not finished");
+
+  for (guint i = 0; i < document->fields->len; i++)
+    {
+      const ThreatqField *field = g_ptr_array_index(document->fields, i);
+      _check_utf8("a field name", field->name);
+      if (i > 0)
+        {
+          const ThreatqField *prev = g_ptr_array_index(document->fields, i - 1);
+          CHECK(threatq_field_name_compare(prev->name, field->name) < 0,
+                "fields not strictly sorted: %s, %s", prev->name, field->name);
+        }
+      switch (field->type)
+        {
+        case THREATQ_FIELD_STRING:
+        case THREATQ_FIELD_INTEGER:
+          _check_utf8(field->name, field->text);
+          break;
+        case THREATQ_FIELD_LIST:
+          CHECK(field->items != NULL, "list %s without items", field->name);
+          for (guint j = 0; j < field->items->len; j++)
+            _check_utf8(field->name, g_ptr_array_index(field->items, j));
+          break;
+        default:
+          CHECK(0, "field %s has type %d", field->name, (int) field->type);
+        }
+      CHECK(threatq_document_find(document, field->name) == field, "find(%s) misses", field->name);
+    }
+
+  CHECK(strlen(document->json->str) == document->json->len, "NUL inside MESSAGE json");
+  CHECK(UTF8_OK(document->json->str, document->json->len), "MESSAGE json is not UTF-8");
+  char errbuf[256] = "";
+  yajl_val tree = yajl_tree_parse(document->json->str, errbuf, sizeof(errbuf));
+  CHECK(tree != NULL, "MESSAGE json does not parse (%s): %.300s", errbuf, document->json->str);
+  CHECK(YAJL_IS_OBJECT(tree), "MESSAGE json is not an object");
+  yajl_tree_free(tree);
+}
+
+static void
+_emit(ThreatqDocument *document, gpointer user_data)
+{
+  guint *count = user_data;
+  _check_document(document);
+  (*count)++;
+  threatq_document_free(document);
+}
+
+static void
+_parse_page(const gchar *body, gsize length, const ThreatqMapperOptions *options)
+{
+  ThreatqPage page;
+  GError *error = NULL;
+  guint emitted = 0;
+
+  gboolean ok = threatq_page_parse(body, length, options, RECEIVED_AT, _emit, &emitted, &page, &error);
+  if (ok)
+    {
+      CHECK(error == NULL, "success with an error: %s", error->message);
+      CHECK(page.documents == emitted, "page.documents %u, emitted %u", page.documents, emitted);
+      if (page.next_cursor)
+        _check_utf8("nextCursorMark", page.next_cursor);
+    }
+  else
+    {
+      CHECK(error != NULL, "failure without an error");
+      CHECK(error->domain == THREATQ_MAPPER_ERROR, "error domain %s", g_quark_to_string(error->domain));
+      CHECK(error->code == THREATQ_MAPPER_ERROR_SYNTAX || error->code == THREATQ_MAPPER_ERROR_SHAPE,
+            "error code %d", error->code);
+      _check_utf8("the error message", error->message);
+      g_error_free(error);
+    }
+  threatq_page_clear(&page);
+}
+
+static void
+_map_single(const gchar *body, gsize length)
+{
+  GError *error = NULL;
+  ThreatqDocument *document = threatq_map_indicator_json(body, length, &options_full, RECEIVED_AT, &error);
+
+  if (document)
+    {
+      CHECK(error == NULL, "document and error: %s", error->message);
+      _check_document(document);
+      threatq_document_free(document);
+    }
+  else
+    {
+      CHECK(error != NULL, "no document and no error");
+      CHECK(error->domain == THREATQ_MAPPER_ERROR, "error domain %s", g_quark_to_string(error->domain));
+      g_error_free(error);
+    }
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+  /* any critical or warning from GLib or the mapper is a finding */
+  g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  /* data is exactly size bytes, not NUL-terminated: an over-read is an ASan report */
+  const gchar *body = (const gchar *) data;
+
+  _parse_page(body, size, &options_full);
+  _parse_page(body, size, &options_bare);
+  _map_single(body, size);
+  return 0;
+}

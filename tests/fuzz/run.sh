@@ -1,0 +1,70 @@
+#!/bin/sh
+# Build tests/fuzz/fuzz_page.c with clang's libFuzzer + ASan + UBSan and run it
+# for a bounded time from the seed corpus in tests/fuzz/corpus.
+#
+#   tests/fuzz/run.sh [SECONDS]            (default 60; 0 = only replay the corpus)
+#
+# Environment: FUZZ_BUILD_DIR (default <repo>/_build-fuzz), CLANG (default clang),
+# FUZZ_JOBS (parallel fuzzing processes, default 1), FUZZ_ARGS (extra libFuzzer flags),
+# FUZZ_CFLAGS (extra compiler flags, e.g. -DFUZZ_SKIP_UTF8_CHECKS while such a bug is open).
+# Exit status: 0 = no finding; non-zero = a crash, leak, UBSan report, timeout or
+# contract check (the reproducer is copied to $FUZZ_BUILD_DIR/artifacts/ and its
+# path printed: keep it as tests/fuzz/corpus/crash-<what> once the bug is fixed).
+# The seed corpus is never written to: new inputs go to $FUZZ_BUILD_DIR/corpus.
+set -eu
+seconds=${1:-60}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build=${FUZZ_BUILD_DIR:-$top/_build-fuzz}
+cc=${CLANG:-clang}
+jobs=${FUZZ_JOBS:-1}
+
+command -v "$cc" >/dev/null 2>&1 || { echo "fuzz: $cc not found (apt-get install clang libclang-rt-14-dev)"; exit 2; }
+rm -rf "$build/artifacts"
+mkdir -p "$build/corpus" "$build/artifacts"
+
+src=$top/modules/threatq
+# shellcheck disable=SC2046
+"$cc" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -fno-omit-frame-pointer -Wall -Wno-unused-parameter ${FUZZ_CFLAGS:-} \
+  -I"$src" $(pkg-config --cflags glib-2.0 yajl) \
+  -o "$build/fuzz_page" "$here/fuzz_page.c" \
+  "$src/threatq-mapper.c" "$src/threatq-mapper-indicator.c" "$src/threatq-document.c" \
+  "$src/threatq-mapper-dates.c" "$src/threatq-url.c" \
+  $(pkg-config --libs glib-2.0 yajl)
+echo "fuzz: built $build/fuzz_page"
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+log=$build/fuzz.log
+: >"$log"
+set +e
+if [ "$seconds" = 0 ]; then
+  # replay only: every seed once, for a quick check
+  "$build/fuzz_page" -runs=0 -dict="$here/page.dict" -artifact_prefix="$build/artifacts/" "$here/corpus" >>"$log" 2>&1
+else
+  # shellcheck disable=SC2046
+  "$build/fuzz_page" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -dict="$here/page.dict" -artifact_prefix="$build/artifacts/" -print_final_stats=1 \
+    $([ "$jobs" -gt 1 ] && echo "-jobs=$jobs -workers=$jobs") ${FUZZ_ARGS:-} \
+    "$build/corpus" "$here/corpus" >>"$log" 2>&1
+fi
+rc=$?
+set -e
+# with -jobs, each job logs to fuzz-N.log in the current directory
+for f in fuzz-[0-9]*.log; do [ -f "$f" ] && { cat "$f" >>"$log"; rm -f "$f"; }; done
+
+runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' "$log" | tail -1)
+# (with -jobs the parent repeats its jobs' final stats: count each once)
+execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | sort -u | awk '{s+=$1} END {print s+0}')
+cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
+corpus_n=$(find "$build/corpus" -type f | wc -l)
+if [ "$rc" -ne 0 ] || grep -qE '^==[0-9]+==ERROR|runtime error:|fuzz_page: check failed|^SUMMARY:' "$log"; then
+  echo "fuzz: FAILED (exit $rc) after ${runs:-$execs executions}"
+  grep -nE 'ERROR|runtime error|check failed|SUMMARY|Test unit written|^    #[0-9]' "$log" | head -60
+  ls -l "$build/artifacts" 2>/dev/null
+  echo "fuzz: full log: $log"
+  [ "$rc" -ne 0 ] && exit "$rc"
+  exit 1
+fi
+echo "fuzz: ok: ${runs:-$execs executions} ($execs executions, $cov, $corpus_n new corpus files in $build/corpus), no findings"
