@@ -62,14 +62,35 @@ threatq_indicator_clear(ThreatqIndicator *self)
   g_string_free(self->strings, TRUE);
 }
 
+/*
+ * Appends text with every byte that does not start valid UTF-8 (a NUL, a lone
+ * surrogate, an overlong form, ...) replaced by U+FFFD.  yajl's own check is
+ * off: it misses decoded escapes such as a lone "\udc00", and rejecting the
+ * page instead would stop the collection at that page for good.
+ */
+void
+threatq_append_valid_utf8(GString *out, const gchar *text, gsize length)
+{
+  const gchar *end = text + length;
+  const gchar *invalid;
+
+  while (!g_utf8_validate_len(text, end - text, &invalid))
+    {
+      g_string_append_len(out, text, invalid - text);
+      g_string_append_len(out, "\xef\xbf\xbd", 3);
+      text = invalid + 1;
+    }
+  g_string_append_len(out, text, end - text);
+}
+
 void
 threatq_indicator_store(ThreatqIndicator *self, ThreatqValue *value, ThreatqValueKind kind, const gchar *text,
                         gsize length)
 {
   value->kind = kind;
   value->offset = self->strings->len;
-  value->length = length;
-  g_string_append_len(self->strings, text, (gssize) length);
+  threatq_append_valid_utf8(self->strings, text, length);
+  value->length = self->strings->len - value->offset;
   g_string_append_c(self->strings, '\0');
 }
 
@@ -681,7 +702,17 @@ threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator)
   threatq_document_add_string(document, "event.kind", "enrichment", 10);
   threatq_document_add_string(document, "event.module", "ti_threatq", 10);
   if (self->options->preserve_original)
-    threatq_document_add_string(document, "event.original", indicator->raw, (gssize) indicator->raw_length);
+    {
+      if (g_utf8_validate_len(indicator->raw, indicator->raw_length, NULL))
+        threatq_document_add_string(document, "event.original", indicator->raw, (gssize) indicator->raw_length);
+      else
+        {
+          GString *repaired = g_string_sized_new(indicator->raw_length + 16);
+          threatq_append_valid_utf8(repaired, indicator->raw, indicator->raw_length);
+          threatq_document_add_string(document, "event.original", repaired->str, (gssize) repaired->len);
+          g_string_free(repaired, TRUE);
+        }
+    }
   threatq_document_add_string(document, "event.type", "indicator", 9);
 
   /* related */

@@ -68,6 +68,7 @@ typedef struct _ThreatqIndicator
 void threatq_indicator_init(ThreatqIndicator *self);
 void threatq_indicator_reset(ThreatqIndicator *self);
 void threatq_indicator_clear(ThreatqIndicator *self);
+void threatq_append_valid_utf8(GString *out, const gchar *text, gsize length);
 void threatq_indicator_store(ThreatqIndicator *self, ThreatqValue *value, ThreatqValueKind kind,
                              const gchar *text, gsize length);
 

@@ -197,8 +197,10 @@ _scalar(Parser *self, ThreatqValueKind kind, const gchar *text, gsize length)
         return _shape_error(self, "the page's \"data\" is neither an array nor an object");
       if (key == KEY_NEXT_CURSOR && kind == THREATQ_VALUE_STRING)
         {
+          GString *cursor = g_string_sized_new(length + 1);
+          threatq_append_valid_utf8(cursor, text, length);
           g_free(self->page->next_cursor);
-          self->page->next_cursor = g_strndup(text, length);
+          self->page->next_cursor = g_string_free(cursor, FALSE);
         }
       if (key == KEY_TOTAL && kind == THREATQ_VALUE_NUMBER)
         self->page->has_total = threatq_mapper_parse_integer(text, length, &self->page->total);
@@ -481,6 +483,8 @@ _parser_init(Parser *self, const gchar *input, gsize length, const ThreatqMapper
   threatq_indicator_init(&self->indicator);
   threatq_mapping_init(&self->mapping, options, received_at);
   self->handle = yajl_alloc(&callbacks, NULL, self);
+  /* strings are repaired where they are stored (threatq_indicator_store) */
+  yajl_config(self->handle, yajl_dont_validate_strings, 1);
 }
 
 static void
@@ -529,32 +533,9 @@ _syntax_error(Parser *self, gsize offset, GError **error)
   g_free(reason);
 }
 
-/*
- * yajl checks only the shape of UTF-8 sequences: surrogates, overlong forms
- * and code points past U+10FFFF get through, and would reach MESSAGE.
- */
-static gboolean
-_validate_utf8(Parser *self, GError **error)
-{
-  const gchar *invalid;
-
-  if (g_utf8_validate_len(self->input, self->input_length, &invalid))
-    return TRUE;
-
-  gsize offset = invalid - self->input;
-  gchar excerpt[EXCERPT_LENGTH + 1];
-  _excerpt(self, offset, excerpt);
-  g_set_error(error, THREATQ_MAPPER_ERROR, THREATQ_MAPPER_ERROR_SYNTAX,
-              "invalid JSON at byte %" G_GSIZE_FORMAT ": invalid UTF-8, near '%s'", offset, excerpt);
-  return FALSE;
-}
-
 static gboolean
 _run(Parser *self, GError **error)
 {
-  if (!_validate_utf8(self, error))
-    return FALSE;
-
   yajl_status status = yajl_parse(self->handle, (const unsigned char *) self->input, self->input_length);
   gsize offset = yajl_get_bytes_consumed(self->handle);
 

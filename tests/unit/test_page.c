@@ -193,7 +193,7 @@ Test(page, garbage_is_a_syntax_error_with_a_short_excerpt)
   const gchar *others[] =
   {
     "", "   ", "<html>502 Bad Gateway</html>", "{\"data\":[{}]} trailing", "{\"data\":[1,]}",
-    "{\"data\":[{\"value\":\"\xc3\x28\"}]}", "{'data':[]}", "{\"data\":[{\"value\":\"a\nb\"}]}",
+    "{'data':[]}", "{\"data\":[{\"value\":\"a\nb\"}]}",
   };
   for (guint i = 0; i < G_N_ELEMENTS(others); i++)
     {
@@ -204,24 +204,41 @@ Test(page, garbage_is_a_syntax_error_with_a_short_excerpt)
     }
 }
 
-/* yajl lets these through (it checks only the shape of a sequence); they must not reach MESSAGE */
-Test(page, invalid_utf8_that_yajl_accepts_is_a_syntax_error)
+/*
+ * Invalid UTF-8, raw or from escapes yajl decodes (a lone surrogate, \u0000):
+ * the page is mapped, with U+FFFD in place of each bad byte, so one bad
+ * string neither stops the collection nor reaches MESSAGE.
+ */
+Test(page, invalid_utf8_is_replaced_and_the_page_mapped)
 {
-  const gchar *bodies[] =
+  const struct
   {
-    "{\"data\":[{\"id\":1,\"value\":\"a\xed\xa0\x80\x62\",\"type\":{\"name\":\"FQDN\"}}]}",  /* surrogate */
-    "{\"data\":[{\"id\":1,\"value\":\"a\xc0\xaf\x62\"}]}",                                  /* overlong '/' */
-    "{\"data\":[{\"id\":1,\"value\":\"a\xf4\x90\x80\x80\x62\"}]}",                          /* past U+10FFFF */
-    "{\"data\":[{\"id\":1,\"\xed\xa0\x80\":\"x\",\"value\":\"v\"}]}",                          /* in a key */
+    const gchar *body;
+    const gchar *expected_value;
+  } cases[] =
+  {
+    { "{\"data\":[{\"id\":1,\"value\":\"a\xed\xa0\x80\x62\",\"type\":{\"name\":\"FQDN\"}}]}", "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\x62" },
+    { "{\"data\":[{\"id\":1,\"value\":\"a\xc0\xaf\x62\"}]}", "a\xef\xbf\xbd\xef\xbf\xbd\x62" },
+    { "{\"data\":[{\"id\":1,\"value\":\"a\xf4\x90\x80\x80\x62\"}]}", "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\x62" },
+    { "{\"data\":[{\"id\":1,\"value\":\"\xc3\x28\"}]}", "\xef\xbf\xbd(" },
+    { "{\"data\":[{\"id\":1,\"value\":\"x\\udc00y\"}]}", "x\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdy" },
+    { "{\"data\":[{\"id\":1,\"value\":\"x\\u0000y\"}]}", "x\xef\xbf\xbdy" },
+    { "{\"data\":[{\"id\":1,\"\xed\xa0\x80\":\"k\",\"value\":\"v\"}]}", "v" },
   };
-  for (guint i = 0; i < G_N_ELEMENTS(bodies); i++)
+  options.preserve_original = TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
     {
-      GError *error = _expect_failure(bodies[i], THREATQ_MAPPER_ERROR_SYNTAX);
-      cr_assert(strstr(error->message, "invalid UTF-8"), "%s", error->message);
-      cr_assert(strstr(error->message, "invalid JSON at byte "), "%s", error->message);
-      _check_excerpt(error->message);
-      g_error_free(error);
-      cr_assert_eq(documents->len, 0, "no document from a page with invalid UTF-8");
+      ThreatqPage page;
+      g_ptr_array_set_size(documents, 0);
+      _expect_ok(cases[i].body, &page, 1, 0);
+      const ThreatqDocument *document = g_ptr_array_index(documents, 0);
+      const ThreatqField *value = threatq_document_find(document, "threatq.indicator_value");
+      cr_assert_not_null(value, "case %u", i);
+      cr_assert_str_eq(value->text, cases[i].expected_value, "case %u", i);
+      cr_assert(g_utf8_validate_len(document->json->str, document->json->len, NULL), "case %u: MESSAGE", i);
+      const ThreatqField *original = threatq_document_find(document, "event.original");
+      cr_assert(g_utf8_validate(original->text, -1, NULL), "case %u: event.original", i);
+      threatq_page_clear(&page);
     }
 }
 
