@@ -1,11 +1,13 @@
 /*
- * threatq() source: lifecycle, paging and the delivery-gated cursor.
+ * threatq() source: options, lifecycle, and handing messages out under flow
+ * control with the delivery-gated cursor.
  *
- * One fetcher thread requests a page, maps it into messages and hands them
- * out one per fetch() call, so syslog-ng's flow control (log-iw-size())
- * holds the paging back.  Every message carries a bookmark; the cursor in the
- * persist file moves to a page's nextCursorMark only when the page's last
- * message has been acknowledged.
+ * The reader thread (threatq-reader.c) requests and maps pages; syslog-ng's
+ * fetcher thread takes them one at a time and posts their messages no faster
+ * than the window (log-iw-size()) allows, so flow control holds the paging
+ * back.  Every message carries a bookmark; the cursor in the persist file
+ * moves to a page's nextCursorMark only when the page's last message has
+ * been acknowledged.
  */
 #include "threatq-source.h"
 #include "threatq-client.h"
