@@ -1,8 +1,6 @@
 #include "threatq-reader.h"
 #include "messages.h"
 
-#include <string.h>
-
 #define THREATQ_FIRST_BACKOFF_MSEC 1000
 #define THREATQ_MAX_RETRY_AFTER_SEC 3600
 
@@ -139,16 +137,15 @@ _queue_document(ThreatqDocument *document, gpointer user_data)
   g_queue_push_tail(&((ThreatqReaderPage *) user_data)->documents, document);
 }
 
-/* Waits until the previous page has been taken; FALSE when stopping instead. */
+/* The slot is free: _run() reads a page only after _wait_for_room().  FALSE when stopping. */
 static gboolean
 _publish(ThreatqReader *self, ThreatqReaderPage *page)
 {
   g_mutex_lock(&self->lock);
-  while (self->ready && !self->stopping)
-    g_cond_wait(&self->changed, &self->lock);
   gboolean published = !self->stopping;
   if (published)
     {
+      g_assert(!self->ready);
       self->ready = page;
       g_cond_broadcast(&self->changed);
     }
