@@ -2,184 +2,52 @@
 
 #include <string.h>
 
-#define CHUNK_SIZE 8192
+/* the list itself, when a document has more run-time named lists than this */
+#define MAX_SCANNED_NAMED_LISTS 16
 
-/*
- * A document and everything it owns but its json and GPtrArrays comes from a
- * few big chunks: a mapped indicator has some 50 small strings, and one
- * allocation each would cost more than mapping them.
- */
-typedef struct _Chunk
+#define THREATQ_ECS_NAME_ENTRY(id, name) [THREATQ_ECS_##id] = name,
+
+static const gchar *const ecs_field_names[THREATQ_ECS_FIELD_COUNT] =
 {
-  struct _Chunk *next;
-  gsize used;
-  gsize size;
-} Chunk;
+  THREATQ_ECS_FIELD_LIST(THREATQ_ECS_NAME_ENTRY)
+};
 
-typedef struct
+/* where each fixed name sorts among the others: comparing two of them is then one subtraction */
+static guint8 ecs_field_ranks[THREATQ_ECS_FIELD_COUNT];
+static guint32 ecs_field_name_lengths[THREATQ_ECS_FIELD_COUNT];
+
+G_STATIC_ASSERT(THREATQ_ECS_FIELD_COUNT <= G_MAXUINT8);
+
+const gchar *
+threatq_ecs_field_name(ThreatqEcsField field)
 {
-  ThreatqDocument super;
-  Chunk *chunks;          /* the head is the one being filled */
-} Document;
-
-G_STATIC_ASSERT(sizeof(Chunk) % 8 == 0);
-
-static gpointer
-_allocate(ThreatqDocument *s, gsize size)
-{
-  Document *self = (Document *) s;
-  Chunk *chunk = self->chunks;
-
-  size = (size + 7) & ~(gsize) 7;
-  if (chunk && chunk->size - chunk->used >= size)
-    {
-      gpointer p = (gchar *) (chunk + 1) + chunk->used;
-      chunk->used += size;
-      return p;
-    }
-
-  gsize chunk_size = MAX(CHUNK_SIZE, size);
-  Chunk *fresh = g_malloc(sizeof(Chunk) + chunk_size);
-  fresh->size = chunk_size;
-  fresh->used = size;
-  if (chunk && size > CHUNK_SIZE / 4)
-    {
-      /* a big one gets a chunk of its own; keep filling the current one */
-      fresh->next = chunk->next;
-      chunk->next = fresh;
-    }
-  else
-    {
-      fresh->next = chunk;
-      self->chunks = fresh;
-    }
-  return fresh + 1;
+  return field > THREATQ_ECS_NAMED && field < THREATQ_ECS_FIELD_COUNT ? ecs_field_names[field] : NULL;
 }
 
-static gchar *
-_copy(ThreatqDocument *self, const gchar *text, gsize length)
+static void
+_init_ecs_fields(void)
 {
-  gchar *copy = _allocate(self, length + 1);
-  memcpy(copy, text, length);
-  copy[length] = '\0';
-  return copy;
-}
+  static gsize initialised;
 
-static ThreatqField *
-_field_new(ThreatqDocument *self, const gchar *name, ThreatqFieldType type)
-{
-  gsize name_length = strlen(name);
-  ThreatqField *field = _allocate(self, sizeof(ThreatqField) + name_length + 1);
-  gchar *name_copy = (gchar *) (field + 1);
-
-  memcpy(name_copy, name, name_length + 1);
-  field->name = name_copy;
-  field->type = type;
-  field->text = NULL;
-  field->integer = 0;
-  field->items = NULL;
-  g_ptr_array_add(self->fields, field);
-  return field;
-}
-
-ThreatqDocument *
-threatq_document_new(void)
-{
-  Document *self = g_new0(Document, 1);
-  self->super.fields = g_ptr_array_sized_new(64);
-  return &self->super;
-}
-
-void
-threatq_document_free(ThreatqDocument *s)
-{
-  Document *self = (Document *) s;
-
-  if (!self)
+  if (!g_once_init_enter(&initialised))
     return;
-  for (guint i = 0; i < s->fields->len; i++)
+
+  guint8 order[THREATQ_ECS_FIELD_COUNT];
+  guint count = 0;
+  for (guint field = THREATQ_ECS_NAMED + 1; field < THREATQ_ECS_FIELD_COUNT; field++)
     {
-      ThreatqField *field = g_ptr_array_index(s->fields, i);
-      if (field->items)
-        g_ptr_array_unref(field->items);
+      guint j = count++;
+      while (j > 0 && threatq_field_name_compare(ecs_field_names[order[j - 1]], ecs_field_names[field]) > 0)
+        {
+          order[j] = order[j - 1];
+          j--;
+        }
+      order[j] = (guint8) field;
+      ecs_field_name_lengths[field] = (guint32) strlen(ecs_field_names[field]);
     }
-  g_ptr_array_unref(s->fields);
-  if (s->json)
-    g_string_free(s->json, TRUE);
-  for (Chunk *chunk = self->chunks, *next; chunk; chunk = next)
-    {
-      next = chunk->next;
-      g_free(chunk);
-    }
-  g_free(self);
-}
-
-const ThreatqField *
-threatq_document_find(const ThreatqDocument *self, const gchar *name)
-{
-  for (guint i = 0; i < self->fields->len; i++)
-    {
-      const ThreatqField *field = g_ptr_array_index(self->fields, i);
-      if (strcmp(field->name, name) == 0)
-        return field;
-    }
-  return NULL;
-}
-
-void
-threatq_document_add_string(ThreatqDocument *self, const gchar *name, const gchar *value, gssize length)
-{
-  ThreatqField *field = _field_new(self, name, THREATQ_FIELD_STRING);
-  field->text = _copy(self, value, length < 0 ? strlen(value) : (gsize) length);
-}
-
-void
-threatq_document_add_integer(ThreatqDocument *self, const gchar *name, gint64 value)
-{
-  gchar digits[24];
-  gchar *p = digits + sizeof(digits);
-  guint64 magnitude = value < 0 ? -(guint64) value : (guint64) value;
-
-  do
-    {
-      *--p = (gchar) ('0' + magnitude % 10);
-      magnitude /= 10;
-    }
-  while (magnitude);
-  if (value < 0)
-    *--p = '-';
-
-  ThreatqField *field = _field_new(self, name, THREATQ_FIELD_INTEGER);
-  field->integer = value;
-  field->text = _copy(self, p, (gsize) (digits + sizeof(digits) - p));
-}
-
-ThreatqField *
-threatq_document_add_list(ThreatqDocument *self, const gchar *name)
-{
-  ThreatqField *field = _field_new(self, name, THREATQ_FIELD_LIST);
-  field->items = g_ptr_array_sized_new(4);
-  return field;
-}
-
-void
-threatq_document_append_item(ThreatqDocument *self, ThreatqField *list, const gchar *item, gssize length)
-{
-  g_ptr_array_add(list->items, _copy(self, item, length < 0 ? strlen(item) : (gsize) length));
-}
-
-void
-threatq_document_append_distinct_item(ThreatqDocument *self, ThreatqField *list, const gchar *item, gssize length)
-{
-  gsize item_length = length < 0 ? strlen(item) : (gsize) length;
-
-  for (guint i = 0; i < list->items->len; i++)
-    {
-      const gchar *existing = g_ptr_array_index(list->items, i);
-      if (strncmp(existing, item, item_length) == 0 && existing[item_length] == '\0')
-        return;
-    }
-  threatq_document_append_item(self, list, item, (gssize) item_length);
+  for (guint i = 0; i < count; i++)
+    ecs_field_ranks[order[i]] = (guint8) (i + 1);
+  g_once_init_leave(&initialised, 1);
 }
 
 gint
@@ -197,34 +65,287 @@ threatq_field_name_compare(const gchar *a, const gchar *b)
 }
 
 static gint
-_compare_fields(gconstpointer a, gconstpointer b)
+_compare_fields(const ThreatqField *a, const ThreatqField *b)
 {
-  const ThreatqField *fa = *(const ThreatqField *const *) a;
-  const ThreatqField *fb = *(const ThreatqField *const *) b;
-  return threatq_field_name_compare(fa->name, fb->name);
+  if (a->id != THREATQ_ECS_NAMED && b->id != THREATQ_ECS_NAMED)
+    return (gint) ecs_field_ranks[a->id] - (gint) ecs_field_ranks[b->id];
+  return threatq_field_name_compare(a->name, b->name);
+}
+
+/* ---- the finished document ------------------------------------------- */
+
+void
+threatq_document_free(ThreatqDocument *self)
+{
+  if (self)
+    threatq_arena_unref(self->arena);
+}
+
+const ThreatqField *
+threatq_document_find(const ThreatqDocument *self, const gchar *name)
+{
+  for (guint i = 0; i < self->field_count; i++)
+    if (strcmp(self->fields[i].name, name) == 0)
+      return &self->fields[i];
+  return NULL;
+}
+
+/* ---- building --------------------------------------------------------- */
+
+typedef struct
+{
+  ThreatqList list;
+  const gchar *text;
+} Item;
+
+struct _ThreatqDocumentBuilder
+{
+  ThreatqArena *arena;
+  GArray *fields;               /* ThreatqField, in the order added */
+  GArray *items;                /* Item, in the order appended */
+  GPtrArray *sorted;            /* ThreatqField * into fields */
+  GArray *item_fill;            /* guint per field: items placed so far */
+  GHashTable *named_lists;      /* name -> ThreatqList + 1, once a document has many */
+  guint named_count;
+  GString *json;
+};
+
+ThreatqDocumentBuilder *
+threatq_document_builder_new(void)
+{
+  ThreatqDocumentBuilder *self = g_new0(ThreatqDocumentBuilder, 1);
+
+  _init_ecs_fields();
+  self->fields = g_array_sized_new(FALSE, FALSE, sizeof(ThreatqField), 64);
+  self->items = g_array_sized_new(FALSE, FALSE, sizeof(Item), 32);
+  self->sorted = g_ptr_array_sized_new(64);
+  self->item_fill = g_array_sized_new(FALSE, TRUE, sizeof(guint), 64);
+  self->named_lists = g_hash_table_new(g_str_hash, g_str_equal);
+  self->json = g_string_sized_new(8192);
+  return self;
+}
+
+void
+threatq_document_builder_free(ThreatqDocumentBuilder *self)
+{
+  if (!self)
+    return;
+  g_array_free(self->fields, TRUE);
+  g_array_free(self->items, TRUE);
+  g_ptr_array_free(self->sorted, TRUE);
+  g_array_free(self->item_fill, TRUE);
+  g_hash_table_destroy(self->named_lists);
+  g_string_free(self->json, TRUE);
+  g_free(self);
+}
+
+void
+threatq_document_begin(ThreatqDocumentBuilder *self, ThreatqArena *arena)
+{
+  self->arena = arena;
+  g_array_set_size(self->fields, 0);
+  g_array_set_size(self->items, 0);
+  if (self->named_count > MAX_SCANNED_NAMED_LISTS)
+    g_hash_table_remove_all(self->named_lists);
+  self->named_count = 0;
+}
+
+ThreatqArena *
+threatq_document_arena(ThreatqDocumentBuilder *self)
+{
+  return self->arena;
+}
+
+static inline gsize
+_length(const gchar *text, gssize length)
+{
+  return length < 0 ? strlen(text) : (gsize) length;
+}
+
+static ThreatqField *
+_add_field(ThreatqDocumentBuilder *self, ThreatqEcsField id, ThreatqFieldType type)
+{
+  g_array_set_size(self->fields, self->fields->len + 1);
+  ThreatqField *field = &g_array_index(self->fields, ThreatqField, self->fields->len - 1);
+
+  memset(field, 0, sizeof(*field));
+  field->id = (guint8) id;
+  field->type = (guint8) type;
+  if (id != THREATQ_ECS_NAMED)
+    {
+      field->name = ecs_field_names[id];
+      field->name_length = ecs_field_name_lengths[id];
+    }
+  return field;
+}
+
+void
+threatq_document_add_string_ref(ThreatqDocumentBuilder *self, ThreatqEcsField id, const gchar *value,
+                                gssize length)
+{
+  ThreatqField *field = _add_field(self, id, THREATQ_FIELD_STRING);
+  field->text = value;
+  field->text_length = (guint32) _length(value, length);
+}
+
+void
+threatq_document_add_string(ThreatqDocumentBuilder *self, ThreatqEcsField id, const gchar *value, gssize length)
+{
+  gsize value_length = _length(value, length);
+  threatq_document_add_string_ref(self, id, threatq_arena_strndup(self->arena, value, value_length),
+                                  (gssize) value_length);
+}
+
+void
+threatq_document_add_integer(ThreatqDocumentBuilder *self, ThreatqEcsField id, gint64 value)
+{
+  gchar digits[24];
+  gchar *p = digits + sizeof(digits);
+  guint64 magnitude = value < 0 ? -(guint64) value : (guint64) value;
+
+  do
+    {
+      *--p = (gchar) ('0' + magnitude % 10);
+      magnitude /= 10;
+    }
+  while (magnitude);
+  if (value < 0)
+    *--p = '-';
+
+  gsize length = (gsize) (digits + sizeof(digits) - p);
+  ThreatqField *field = _add_field(self, id, THREATQ_FIELD_INTEGER);
+  field->integer = value;
+  field->text = threatq_arena_strndup(self->arena, p, length);
+  field->text_length = (guint32) length;
+}
+
+ThreatqList
+threatq_document_add_list(ThreatqDocumentBuilder *self, ThreatqEcsField id)
+{
+  _add_field(self, id, THREATQ_FIELD_LIST);
+  return self->fields->len - 1;
+}
+
+ThreatqList
+threatq_document_add_named_list(ThreatqDocumentBuilder *self, const gchar *name, gsize length)
+{
+  ThreatqField *field = _add_field(self, THREATQ_ECS_NAMED, THREATQ_FIELD_LIST);
+  ThreatqList list = self->fields->len - 1;
+
+  field->name = threatq_arena_strndup(self->arena, name, length);
+  field->name_length = (guint32) length;
+  self->named_count++;
+  if (self->named_count == MAX_SCANNED_NAMED_LISTS + 1)
+    {
+      /* from here on, look names up in the table: put the earlier ones in */
+      for (guint i = 0; i < self->fields->len; i++)
+        {
+          ThreatqField *earlier = &g_array_index(self->fields, ThreatqField, i);
+          if (earlier->id == THREATQ_ECS_NAMED)
+            g_hash_table_insert(self->named_lists, (gpointer) earlier->name, GUINT_TO_POINTER(i + 1));
+        }
+    }
+  else if (self->named_count > MAX_SCANNED_NAMED_LISTS)
+    g_hash_table_insert(self->named_lists, (gpointer) field->name, GUINT_TO_POINTER(list + 1));
+  return list;
+}
+
+gboolean
+threatq_document_lookup_list(ThreatqDocumentBuilder *self, const gchar *name, ThreatqList *list)
+{
+  if (self->named_count > MAX_SCANNED_NAMED_LISTS)
+    {
+      guint found = GPOINTER_TO_UINT(g_hash_table_lookup(self->named_lists, name));
+      *list = found - 1;
+      return found != 0;
+    }
+  for (guint i = 0; i < self->fields->len; i++)
+    {
+      const ThreatqField *field = &g_array_index(self->fields, ThreatqField, i);
+      if (field->id == THREATQ_ECS_NAMED && strcmp(field->name, name) == 0)
+        {
+          *list = i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+void
+threatq_document_append_item_ref(ThreatqDocumentBuilder *self, ThreatqList list, const gchar *item)
+{
+  Item entry = { list, item };
+
+  g_array_append_val(self->items, entry);
+  g_array_index(self->fields, ThreatqField, list).item_count++;
+}
+
+void
+threatq_document_append_item(ThreatqDocumentBuilder *self, ThreatqList list, const gchar *item, gssize length)
+{
+  threatq_document_append_item_ref(self, list, threatq_arena_strndup(self->arena, item, _length(item, length)));
+}
+
+void
+threatq_document_append_distinct_item(ThreatqDocumentBuilder *self, ThreatqList list, const gchar *item,
+                                      gssize length)
+{
+  gsize item_length = _length(item, length);
+
+  for (guint i = 0; i < self->items->len; i++)
+    {
+      const Item *existing = &g_array_index(self->items, Item, i);
+      if (existing->list == list && strncmp(existing->text, item, item_length) == 0
+          && existing->text[item_length] == '\0')
+        return;
+    }
+  threatq_document_append_item(self, list, item, (gssize) item_length);
 }
 
 /* the mapper adds fields nearly in order: an insertion sort is then a single pass */
 static void
-_sort_fields(GPtrArray *fields)
+_sort_fields(ThreatqDocumentBuilder *self)
 {
-  if (fields->len > 128)
-    {
-      g_ptr_array_sort(fields, _compare_fields);
-      return;
-    }
+  GPtrArray *sorted = self->sorted;
 
-  gpointer *pdata = fields->pdata;
-  for (guint i = 1; i < fields->len; i++)
+  g_ptr_array_set_size(sorted, 0);
+  for (guint i = 0; i < self->fields->len; i++)
+    g_ptr_array_add(sorted, &g_array_index(self->fields, ThreatqField, i));
+
+  gpointer *pdata = sorted->pdata;
+  for (guint i = 1; i < sorted->len; i++)
     {
       ThreatqField *field = pdata[i];
       guint j = i;
-      while (j > 0 && threatq_field_name_compare(((ThreatqField *) pdata[j - 1])->name, field->name) > 0)
+      while (j > 0 && _compare_fields(pdata[j - 1], field) > 0)
         {
           pdata[j] = pdata[j - 1];
           j--;
         }
       pdata[j] = field;
+    }
+}
+
+/* every list's items, in the order appended, as arrays in the arena */
+static void
+_place_items(ThreatqDocumentBuilder *self)
+{
+  GArray *fields = self->fields;
+
+  g_array_set_size(self->item_fill, fields->len);
+  for (guint i = 0; i < fields->len; i++)
+    {
+      ThreatqField *field = &g_array_index(fields, ThreatqField, i);
+      g_array_index(self->item_fill, guint, i) = 0;
+      if (field->type == THREATQ_FIELD_LIST)
+        field->items = threatq_arena_alloc(self->arena, MAX(field->item_count, 1) * sizeof(gchar *));
+    }
+  for (guint i = 0; i < self->items->len; i++)
+    {
+      const Item *item = &g_array_index(self->items, Item, i);
+      ThreatqField *field = &g_array_index(fields, ThreatqField, item->list);
+      guint *fill = &g_array_index(self->item_fill, guint, item->list);
+      ((const gchar **) field->items)[(*fill)++] = item->text;
     }
 }
 
@@ -346,16 +467,16 @@ _append_value(GString *out, const ThreatqField *field)
   switch (field->type)
     {
     case THREATQ_FIELD_STRING:
-      _append_json_string(out, field->text, strlen(field->text));
+      _append_json_string(out, field->text, field->text_length);
       break;
     case THREATQ_FIELD_INTEGER:
-      _append(out, field->text, strlen(field->text));
+      _append(out, field->text, field->text_length);
       break;
     case THREATQ_FIELD_LIST:
       _append_c(out, '[');
-      for (guint j = 0; j < field->items->len; j++)
+      for (guint j = 0; j < field->item_count; j++)
         {
-          const gchar *item = g_ptr_array_index(field->items, j);
+          const gchar *item = field->items[j];
           if (j > 0)
             _append_c(out, ',');
           _append_json_string(out, item, strlen(item));
@@ -371,16 +492,17 @@ _append_value(GString *out, const ThreatqField *field)
  * with: close the previous field's other objects, open this one's.
  */
 static void
-_render(ThreatqDocument *self, GString *out)
+_render(GPtrArray *sorted, GString *out)
 {
   const gchar *previous = "";
   guint previous_depth = 0;
 
   _append_c(out, '{');
-  for (guint i = 0; i < self->fields->len; i++)
+  for (guint i = 0; i < sorted->len; i++)
     {
-      const ThreatqField *field = g_ptr_array_index(self->fields, i);
+      const ThreatqField *field = g_ptr_array_index(sorted, i);
       const gchar *name = field->name;
+      const gchar *end = name + field->name_length;
 
       /* the components (each with its '.') both names start with */
       guint common = 0;
@@ -398,12 +520,12 @@ _render(ThreatqDocument *self, GString *out)
         _append_c(out, ',');
 
       guint depth = common;
-      for (const gchar *dot; (dot = strchr(rest, '.')); rest = dot + 1, depth++)
+      for (const gchar *dot; (dot = memchr(rest, '.', (gsize) (end - rest))); rest = dot + 1, depth++)
         {
           _append_key(out, rest, (gsize) (dot - rest));
           _append_c(out, '{');
         }
-      _append_key(out, rest, strlen(rest));
+      _append_key(out, rest, (gsize) (end - rest));
       _append_value(out, field);
 
       previous = name;
@@ -415,18 +537,27 @@ _render(ThreatqDocument *self, GString *out)
   out->str[out->len] = '\0';
 }
 
-void
-threatq_document_finish(ThreatqDocument *self, GString *scratch)
+ThreatqDocument *
+threatq_document_finish(ThreatqDocumentBuilder *self, gint64 timestamp)
 {
-  GString *out = scratch ? scratch : g_string_sized_new(4096);
+  ThreatqArena *arena = self->arena;
+  ThreatqDocument *document = threatq_arena_alloc(arena, sizeof(ThreatqDocument));
 
-  g_string_truncate(out, 0);
-  _sort_fields(self->fields);
-  _render(self, out);
+  _sort_fields(self);
+  _place_items(self);
+  g_string_truncate(self->json, 0);
+  _render(self->sorted, self->json);
 
-  if (self->json)
-    g_string_free(self->json, TRUE);
-  self->json = g_string_new_len(out->str, (gssize) out->len);
-  if (!scratch)
-    g_string_free(out, TRUE);
+  ThreatqField *fields = threatq_arena_alloc(arena, MAX(self->sorted->len, 1) * sizeof(ThreatqField));
+  for (guint i = 0; i < self->sorted->len; i++)
+    fields[i] = *(const ThreatqField *) g_ptr_array_index(self->sorted, i);
+
+  document->fields = fields;
+  document->field_count = self->sorted->len;
+  document->json = threatq_arena_strndup(arena, self->json->str, self->json->len);
+  document->json_length = self->json->len;
+  document->timestamp = timestamp;
+  document->arena = threatq_arena_ref(arena);
+  self->arena = NULL;
+  return document;
 }

@@ -8,7 +8,8 @@
 #ifndef THREATQ_DOCUMENT_H_INCLUDED
 #define THREATQ_DOCUMENT_H_INCLUDED
 
-#include <glib.h>
+#include "threatq-arena.h"
+#include "threatq-ecs-fields.h"
 
 typedef enum
 {
@@ -19,50 +20,75 @@ typedef enum
 
 typedef struct _ThreatqField
 {
-  gchar *name;            /* dotted ECS name, e.g. "threat.indicator.ip" */
-  ThreatqFieldType type;
-  gchar *text;            /* STRING: the value; INTEGER: its decimal form; LIST: NULL */
-  gint64 integer;         /* INTEGER only */
-  GPtrArray *items;       /* LIST only: gchar * elements, in order */
+  const gchar *name;            /* dotted ECS name, e.g. "threat.indicator.ip" */
+  const gchar *text;            /* STRING: the value; INTEGER: its decimal form; LIST: NULL */
+  const gchar *const *items;    /* LIST only: item_count NUL-terminated strings, in order */
+  gint64 integer;               /* INTEGER only */
+  guint32 text_length;
+  guint32 item_count;
+  guint32 name_length;
+  guint8 id;                    /* ThreatqEcsField: THREATQ_ECS_NAMED for threatq.attributes.* */
+  guint8 type;                  /* ThreatqFieldType */
 } ThreatqField;
 
 typedef struct _ThreatqDocument
 {
-  GPtrArray *fields;      /* ThreatqField *, sorted by name, one dotted path component at a time */
-  GString *json;          /* the same fields as one nested compact JSON object */
-  gint64 timestamp;       /* @timestamp as unix seconds (updated_at, or the page's receive time) */
+  const ThreatqField *fields;   /* sorted by name, one dotted path component at a time */
+  guint field_count;
+  const gchar *json;            /* the same fields as one nested compact JSON object, NUL-terminated */
+  gsize json_length;
+  gint64 timestamp;             /* @timestamp as unix seconds (updated_at, or the page's receive time) */
+  ThreatqArena *arena;          /* private: where all of the above lives */
 } ThreatqDocument;
 
 void threatq_document_free(ThreatqDocument *self);
 const ThreatqField *threatq_document_find(const ThreatqDocument *self, const gchar *name);
 
-/*
- * Building a document (used by the mapper).  Fields, names, texts and list
- * items live in the document's own memory, released by threatq_document_free();
- * documents must come from threatq_document_new().  Add fields in any order,
- * then threatq_document_finish() sorts them and renders json.  Names must be
- * distinct, and no name may be a dotted prefix of another (a value and an
- * object cannot share a key).
- */
-ThreatqDocument *threatq_document_new(void);
-void threatq_document_add_string(ThreatqDocument *self, const gchar *name, const gchar *value, gssize length);
-void threatq_document_add_integer(ThreatqDocument *self, const gchar *name, gint64 value);
-ThreatqField *threatq_document_add_list(ThreatqDocument *self, const gchar *name);
-void threatq_document_append_item(ThreatqDocument *self, ThreatqField *list, const gchar *item, gssize length);
-/* append unless an equal item is already there */
-void threatq_document_append_distinct_item(ThreatqDocument *self, ThreatqField *list, const gchar *item,
-                                           gssize length);
-
 /* Orders names one dotted component at a time ("a.b" < "a-c", since "a" < "a-c"). */
 gint threatq_field_name_compare(const gchar *a, const gchar *b);
 
 /*
+ * Building documents (used by the mapper), one at a time: begin, add fields
+ * in any order, finish.  The builder's scratch space is reused from one
+ * document to the next; the finished document lives in the arena given to
+ * begin (and holds a reference to it).  Names must be distinct, and no name
+ * may be a dotted prefix of another (a value and an object cannot share a
+ * key).  Every string must be valid UTF-8; it is not checked again here.
+ *
+ * The plain functions copy their text into the arena; the _ref ones keep the
+ * pointer, so the text must outlive the document (a literal, or memory of
+ * the same arena), and an item given by reference must be NUL-terminated.
+ */
+typedef struct _ThreatqDocumentBuilder ThreatqDocumentBuilder;
+typedef guint ThreatqList;
+
+ThreatqDocumentBuilder *threatq_document_builder_new(void);
+void threatq_document_builder_free(ThreatqDocumentBuilder *self);
+
+void threatq_document_begin(ThreatqDocumentBuilder *self, ThreatqArena *arena);
+void threatq_document_add_string(ThreatqDocumentBuilder *self, ThreatqEcsField field, const gchar *value,
+                                 gssize length);
+void threatq_document_add_string_ref(ThreatqDocumentBuilder *self, ThreatqEcsField field, const gchar *value,
+                                     gssize length);
+void threatq_document_add_integer(ThreatqDocumentBuilder *self, ThreatqEcsField field, gint64 value);
+ThreatqList threatq_document_add_list(ThreatqDocumentBuilder *self, ThreatqEcsField field);
+/* a list under a name known only at run time (copied) */
+ThreatqList threatq_document_add_named_list(ThreatqDocumentBuilder *self, const gchar *name, gsize length);
+/* the list added earlier in this document under name, or FALSE */
+gboolean threatq_document_lookup_list(ThreatqDocumentBuilder *self, const gchar *name, ThreatqList *list);
+void threatq_document_append_item(ThreatqDocumentBuilder *self, ThreatqList list, const gchar *item, gssize length);
+void threatq_document_append_item_ref(ThreatqDocumentBuilder *self, ThreatqList list, const gchar *item);
+/* append unless an equal item is already there */
+void threatq_document_append_distinct_item(ThreatqDocumentBuilder *self, ThreatqList list, const gchar *item,
+                                           gssize length);
+/* the arena of the document being built, for text shared by several of its fields */
+ThreatqArena *threatq_document_arena(ThreatqDocumentBuilder *self);
+
+/*
  * Sorts the fields and renders json: compact, nested objects, keys sorted,
  * strings escaped as JSON requires (quote, backslash, control characters;
- * everything else, including non-ASCII, as is).  scratch: a buffer to reuse
- * between documents, or NULL.  Every string must be valid UTF-8; it is not
- * checked again here.
+ * everything else, including non-ASCII, as is).
  */
-void threatq_document_finish(ThreatqDocument *self, GString *scratch);
+ThreatqDocument *threatq_document_finish(ThreatqDocumentBuilder *self, gint64 timestamp);
 
 #endif

@@ -17,11 +17,12 @@ const gchar *const threatq_date_keys[THREATQ_DATE_COUNT] =
 
 const gsize threatq_date_key_lengths[THREATQ_DATE_COUNT] = { 10, 10, 12, 10, 10, 10, 21 };
 
-/* the ECS names of the dates */
-static const gchar *const date_names[THREATQ_DATE_COUNT] =
+/* the threatq.* fields of the dates */
+static const ThreatqEcsField date_fields[THREATQ_DATE_COUNT] =
 {
-  "threatq.created_at", "threatq.updated_at", "threatq.published_at", "threatq.touched_at",
-  "threatq.expires_at", "threatq.expired_at", "threatq.expires_calculated_at",
+  THREATQ_ECS_THREATQ_CREATED_AT, THREATQ_ECS_THREATQ_UPDATED_AT, THREATQ_ECS_THREATQ_PUBLISHED_AT,
+  THREATQ_ECS_THREATQ_TOUCHED_AT, THREATQ_ECS_THREATQ_EXPIRES_AT, THREATQ_ECS_THREATQ_EXPIRED_AT,
+  THREATQ_ECS_THREATQ_EXPIRES_CALCULATED_AT,
 };
 
 /* ------------------------------------------------------------------ */
@@ -97,42 +98,50 @@ threatq_indicator_store(ThreatqIndicator *self, ThreatqValue *value, ThreatqValu
 /* ------------------------------------------------------------------ */
 /* the mapping context                                                 */
 
-static gchar *
-_valid_utf8(const gchar *text)
+/* a valid UTF-8 copy in the arena, shared by every document of the page */
+static const gchar *
+_valid_utf8(ThreatqArena *arena, const gchar *text)
 {
-  return g_utf8_make_valid(text ? text : "", -1);
+  gchar *valid = g_utf8_make_valid(text ? text : "", -1);
+  const gchar *copy = threatq_arena_strndup(arena, valid, strlen(valid));
+  g_free(valid);
+  return copy;
 }
 
 void
-threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *options, gint64 received_at)
+threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *options, gint64 received_at,
+                     ThreatqArena *arena)
 {
   memset(self, 0, sizeof(*self));
   self->options = options;
-  self->feed_name = _valid_utf8(options->feed_name ? options->feed_name : DEFAULT_FEED_NAME);
+  self->arena = threatq_arena_ref(arena);
+  self->feed_name = _valid_utf8(arena, options->feed_name ? options->feed_name : DEFAULT_FEED_NAME);
 
   guint tag_count = 0;
   for (const gchar *const *tag = options->tags; tag && *tag; tag++)
     tag_count++;
-  self->tags = g_new0(gchar *, tag_count + 1);
+  self->tags = threatq_arena_alloc(arena, (tag_count + 1) * sizeof(gchar *));
   guint kept = 0;
   for (guint i = 0; i < tag_count; i++)
     if (options->tags[i][0])
-      self->tags[kept++] = _valid_utf8(options->tags[i]);
+      self->tags[kept++] = _valid_utf8(arena, options->tags[i]);
+  self->tags[kept] = NULL;
 
   /* floor division: received_at may precede the epoch in tests */
   self->received_msec = received_at / 1000 - (received_at % 1000 < 0);
-  threatq_mapper_format_date(self->received_msec, self->received_iso);
+  gchar received_iso[THREATQ_DATE_BUFFER_SIZE];
+  gsize length = threatq_mapper_format_date(self->received_msec, received_iso);
+  self->received_iso = threatq_arena_strndup(arena, received_iso, length);
   self->scratch = g_string_sized_new(128);
-  self->render_buffer = g_string_sized_new(8192);
+  self->builder = threatq_document_builder_new();
 }
 
 void
 threatq_mapping_clear(ThreatqMapping *self)
 {
-  g_free(self->feed_name);
-  g_strfreev(self->tags);
+  threatq_arena_unref(self->arena);
   g_string_free(self->scratch, TRUE);
-  g_string_free(self->render_buffer, TRUE);
+  threatq_document_builder_free(self->builder);
 }
 
 /* ------------------------------------------------------------------ */
@@ -212,10 +221,12 @@ _quote_value(ThreatqMapping *self, const gchar *text, gsize length)
 
 typedef struct
 {
-  ThreatqDocument *document;
-  ThreatqField *errors;
+  ThreatqDocumentBuilder *document;
+  gboolean has_errors;
+  ThreatqList errors;
   gboolean date_ok[THREATQ_DATE_COUNT];
   gint64 date_msec[THREATQ_DATE_COUNT];
+  const gchar *date_text[THREATQ_DATE_COUNT];   /* formatted once, in the arena: most are used twice */
   gboolean has_id;
   gint64 id;
   enum { SCORE_ABSENT, SCORE_NUMBER, SCORE_OTHER } score_state;
@@ -230,8 +241,11 @@ _add_error(ThreatqMapping *self, Mapping *mapping, const gchar *format, ...)
 {
   va_list args;
 
-  if (!mapping->errors)
-    mapping->errors = threatq_document_add_list(mapping->document, "error.message");
+  if (!mapping->has_errors)
+    {
+      mapping->errors = threatq_document_add_list(mapping->document, THREATQ_ECS_ERROR_MESSAGE);
+      mapping->has_errors = TRUE;
+    }
   va_start(args, format);
   gchar *message = g_strdup_vprintf(format, args);
   va_end(args);
@@ -239,21 +253,21 @@ _add_error(ThreatqMapping *self, Mapping *mapping, const gchar *format, ...)
   g_free(message);
 }
 
-static void
-_add_date(ThreatqDocument *document, const gchar *name, gint64 msec)
+static const gchar *
+_format_date(ThreatqDocumentBuilder *document, gint64 msec)
 {
   gchar buffer[THREATQ_DATE_BUFFER_SIZE];
   gsize length = threatq_mapper_format_date(msec, buffer);
-  threatq_document_add_string(document, name, buffer, (gssize) length);
+  return threatq_arena_strndup(threatq_document_arena(document), buffer, length);
 }
 
 static void
-_add_text(ThreatqMapping *self, ThreatqDocument *document, const gchar *name, const ThreatqValue *value)
+_add_text(ThreatqMapping *self, ThreatqDocumentBuilder *document, ThreatqEcsField field, const ThreatqValue *value)
 {
   gsize length;
   const gchar *text = _text(self, value, &length);
   if (text)
-    threatq_document_add_string(document, name, text, (gssize) length);
+    threatq_document_add_string(document, field, text, (gssize) length);
 }
 
 static void
@@ -265,8 +279,11 @@ _parse_dates(ThreatqMapping *self, Mapping *mapping)
       const gchar *text = _text(self, &self->indicator->dates[i], &length);
 
       mapping->date_ok[i] = text && threatq_mapper_parse_date(text, length, &mapping->date_msec[i]);
-      if (text && !mapping->date_ok[i])
-        _add_error(self, mapping, "%s: cannot parse date '%s'", date_names[i], _quote_value(self, text, length));
+      if (mapping->date_ok[i])
+        mapping->date_text[i] = _format_date(mapping->document, mapping->date_msec[i]);
+      else if (text)
+        _add_error(self, mapping, "%s: cannot parse date '%s'", threatq_ecs_field_name(date_fields[i]),
+                   _quote_value(self, text, length));
     }
 }
 
@@ -356,10 +373,11 @@ _normalise_tlp(const gchar *text, gsize length)
 }
 
 static void
-_map_tlp(ThreatqMapping *self, ThreatqDocument *document)
+_map_tlp(ThreatqMapping *self, ThreatqDocumentBuilder *document)
 {
   GArray *sources = self->indicator->sources;
-  ThreatqField *tlp = NULL;
+  gboolean added = FALSE;
+  ThreatqList tlp = 0;
 
   for (guint i = 0; i < sources->len; i++)
     {
@@ -368,18 +386,20 @@ _map_tlp(ThreatqMapping *self, ThreatqDocument *document)
 
       if (text && (text = _normalise_tlp(text, length)))
         {
-          if (!tlp)
-            tlp = threatq_document_add_list(document, "threat.indicator.marking.tlp");
+          if (!added)
+            tlp = threatq_document_add_list(document, THREATQ_ECS_INDICATOR_MARKING_TLP);
+          added = TRUE;
           threatq_document_append_distinct_item(document, tlp, text, -1);
         }
     }
 }
 
 static void
-_map_providers(ThreatqMapping *self, ThreatqDocument *document)
+_map_providers(ThreatqMapping *self, ThreatqDocumentBuilder *document)
 {
   GArray *sources = self->indicator->sources;
-  ThreatqField *providers = NULL;
+  gboolean added = FALSE;
+  ThreatqList providers = 0;
 
   for (guint i = 0; i < sources->len; i++)
     {
@@ -388,8 +408,9 @@ _map_providers(ThreatqMapping *self, ThreatqDocument *document)
 
       if (text)
         {
-          if (!providers)
-            providers = threatq_document_add_list(document, "threat.indicator.provider");
+          if (!added)
+            providers = threatq_document_add_list(document, THREATQ_ECS_INDICATOR_PROVIDER);
+          added = TRUE;
           threatq_document_append_distinct_item(document, providers, text, (gssize) length);
         }
     }
@@ -422,12 +443,9 @@ _attribute_field_name(ThreatqMapping *self, const gchar *name, gsize length)
 }
 
 static void
-_map_attributes(ThreatqMapping *self, ThreatqDocument *document)
+_map_attributes(ThreatqMapping *self, ThreatqDocumentBuilder *document)
 {
   GArray *attributes = self->indicator->attributes;
-  GHashTable *lists = NULL;
-  ThreatqField *last = NULL;
-  guint first_field = document->fields->len;
 
   for (guint i = 0; i < attributes->len; i++)
     {
@@ -440,45 +458,19 @@ _map_attributes(ThreatqMapping *self, ThreatqDocument *document)
         continue;
 
       const gchar *field_name = _attribute_field_name(self, name, name_length);
-      ThreatqField *list = NULL;
-      if (last && strcmp(last->name, field_name) == 0)
-        list = last;
-      else
-        {
-          /* a handful of attributes is the rule: scan them, and use a hash table for many */
-          if (!lists && attributes->len > 16)
-            lists = g_hash_table_new(g_str_hash, g_str_equal);
-          if (lists)
-            list = g_hash_table_lookup(lists, field_name);
-          else
-            for (guint j = first_field; j < document->fields->len; j++)
-              {
-                ThreatqField *field = g_ptr_array_index(document->fields, j);
-                if (strcmp(field->name, field_name) == 0)
-                  {
-                    list = field;
-                    break;
-                  }
-              }
-          if (!list)
-            {
-              list = threatq_document_add_list(document, field_name);
-              if (lists)
-                g_hash_table_insert(lists, list->name, list);
-            }
-        }
+      ThreatqList list;
+      if (!threatq_document_lookup_list(document, field_name, &list))
+        list = threatq_document_add_named_list(document, field_name, self->scratch->len);
       threatq_document_append_item(document, list, value, (gssize) value_length);
-      last = list;
     }
-  if (lists)
-    g_hash_table_destroy(lists);
 }
 
 static void
-_map_adversaries(ThreatqMapping *self, ThreatqDocument *document)
+_map_adversaries(ThreatqMapping *self, ThreatqDocumentBuilder *document)
 {
   GArray *adversaries = self->indicator->adversaries;
-  ThreatqField *list = NULL;
+  gboolean added = FALSE;
+  ThreatqList list = 0;
 
   for (guint i = 0; i < adversaries->len; i++)
     {
@@ -486,46 +478,47 @@ _map_adversaries(ThreatqMapping *self, ThreatqDocument *document)
       const gchar *name = _text(self, &g_array_index(adversaries, ThreatqValue, i), &length);
       if (!name)
         continue;
-      if (!list)
-        list = threatq_document_add_list(document, "threatq.adversaries");
+      if (!added)
+        list = threatq_document_add_list(document, THREATQ_ECS_THREATQ_ADVERSARIES);
+      added = TRUE;
       threatq_document_append_item(document, list, name, (gssize) length);
     }
 }
 
 static void
-_map_url(ThreatqMapping *self, ThreatqDocument *document, const gchar *value, gsize length)
+_map_url(ThreatqMapping *self, ThreatqDocumentBuilder *document, const gchar *value, gsize length)
 {
   ThreatqUrl url;
   gboolean parsed = threatq_url_parse(value, length, &url);
 
   if (!parsed)
     {
-      threatq_document_add_string(document, "threat.indicator.url.full", value, (gssize) length);
-      threatq_document_add_string(document, "threat.indicator.url.original", value, (gssize) length);
+      threatq_document_add_string(document, THREATQ_ECS_INDICATOR_URL_FULL, value, (gssize) length);
+      threatq_document_add_string(document, THREATQ_ECS_INDICATOR_URL_ORIGINAL, value, (gssize) length);
       return;
     }
 
   const struct
   {
-    const gchar *name;
+    ThreatqEcsField field;
     const ThreatqUrlPart *part;
   } parts[] =
   {
-    { "threat.indicator.url.domain", &url.domain },
-    { "threat.indicator.url.extension", &url.extension },
-    { "threat.indicator.url.fragment", &url.fragment },
+    { THREATQ_ECS_INDICATOR_URL_DOMAIN, &url.domain },
+    { THREATQ_ECS_INDICATOR_URL_EXTENSION, &url.extension },
+    { THREATQ_ECS_INDICATOR_URL_FRAGMENT, &url.fragment },
   };
   for (guint i = 0; i < G_N_ELEMENTS(parts); i++)
     if (parts[i].part->text)
-      threatq_document_add_string(document, parts[i].name, parts[i].part->text, (gssize) parts[i].part->length);
-  threatq_document_add_string(document, "threat.indicator.url.original", value, (gssize) length);
+      threatq_document_add_string(document, parts[i].field, parts[i].part->text, (gssize) parts[i].part->length);
+  threatq_document_add_string(document, THREATQ_ECS_INDICATOR_URL_ORIGINAL, value, (gssize) length);
   if (url.path.text)
-    threatq_document_add_string(document, "threat.indicator.url.path", url.path.text, (gssize) url.path.length);
+    threatq_document_add_string(document, THREATQ_ECS_INDICATOR_URL_PATH, url.path.text, (gssize) url.path.length);
   if (url.has_port)
-    threatq_document_add_integer(document, "threat.indicator.url.port", url.port);
+    threatq_document_add_integer(document, THREATQ_ECS_INDICATOR_URL_PORT, url.port);
   if (url.query.text)
-    threatq_document_add_string(document, "threat.indicator.url.query", url.query.text, (gssize) url.query.length);
-  threatq_document_add_string(document, "threat.indicator.url.scheme", url.scheme.text, (gssize) url.scheme.length);
+    threatq_document_add_string(document, THREATQ_ECS_INDICATOR_URL_QUERY, url.query.text, (gssize) url.query.length);
+  threatq_document_add_string(document, THREATQ_ECS_INDICATOR_URL_SCHEME, url.scheme.text, (gssize) url.scheme.length);
 }
 
 static void
@@ -542,7 +535,7 @@ _map_asn(ThreatqMapping *self, Mapping *mapping, const gchar *value, gsize lengt
     }
   if (digits_length > 0 && g_ascii_isdigit(digits[0]) && threatq_mapper_parse_integer(digits, digits_length, &number)
       && number <= G_MAXUINT32)
-    threatq_document_add_integer(mapping->document, "threat.indicator.as.number", number);
+    threatq_document_add_integer(mapping->document, THREATQ_ECS_INDICATOR_AS_NUMBER, number);
   else
     _add_error(self, mapping, "threat.indicator.as.number: not an AS number '%s'", _quote_value(self, value, length));
 }
@@ -563,33 +556,33 @@ typedef struct
   const gchar *threatq_type;
   const gchar *indicator_type;
   TypeTarget target;
-  const gchar *field;
+  ThreatqEcsField field;        /* where TARGET_FIELD, _IP and _HASH put the value */
 } TypeRule;
 
 static const TypeRule type_rules[] =
 {
-  { "IP Address", "ipv4-addr", TARGET_IP, "threat.indicator.ip" },
-  { "IPv6 Address", "ipv6-addr", TARGET_IP, "threat.indicator.ip" },
-  { "CIDR Block", NULL, TARGET_CIDR, NULL },
-  { "FQDN", "domain-name", TARGET_FIELD, "threat.indicator.url.domain" },
-  { "URL", "url", TARGET_URL, NULL },
-  { "URL Path", "url", TARGET_FIELD, "threat.indicator.url.path" },
-  { "Email Address", "email-addr", TARGET_FIELD, "threat.indicator.email.address" },
-  { "MD5", "file", TARGET_HASH, "threat.indicator.file.hash.md5" },
-  { "SHA-1", "file", TARGET_HASH, "threat.indicator.file.hash.sha1" },
-  { "SHA-256", "file", TARGET_HASH, "threat.indicator.file.hash.sha256" },
-  { "SHA-384", "file", TARGET_HASH, "threat.indicator.file.hash.sha384" },
-  { "SHA-512", "file", TARGET_HASH, "threat.indicator.file.hash.sha512" },
-  { "Filename", "file", TARGET_FIELD, "threat.indicator.file.name" },
-  { "File Path", "file", TARGET_FIELD, "threat.indicator.file.path" },
-  { "Mutex", "mutex", TARGET_NONE, NULL },
-  { "Registry Key", "windows-registry-key", TARGET_FIELD, "threat.indicator.registry.key" },
-  { "ASN", "autonomous-system", TARGET_ASN, NULL },
-  { "MAC Address", "mac-addr", TARGET_NONE, NULL },
-  { "Username", "user-account", TARGET_NONE, NULL },
-  { "x509 Serial", "x509-certificate", TARGET_FIELD, "threat.indicator.x509.serial_number" },
-  { "x509 Subject", "x509-certificate", TARGET_FIELD, "threat.indicator.x509.subject.distinguished_name" },
-  { "User-agent", "software", TARGET_NONE, NULL },
+  { "IP Address", "ipv4-addr", TARGET_IP, THREATQ_ECS_INDICATOR_IP },
+  { "IPv6 Address", "ipv6-addr", TARGET_IP, THREATQ_ECS_INDICATOR_IP },
+  { "CIDR Block", NULL, TARGET_CIDR, THREATQ_ECS_NAMED },
+  { "FQDN", "domain-name", TARGET_FIELD, THREATQ_ECS_INDICATOR_URL_DOMAIN },
+  { "URL", "url", TARGET_URL, THREATQ_ECS_NAMED },
+  { "URL Path", "url", TARGET_FIELD, THREATQ_ECS_INDICATOR_URL_PATH },
+  { "Email Address", "email-addr", TARGET_FIELD, THREATQ_ECS_INDICATOR_EMAIL_ADDRESS },
+  { "MD5", "file", TARGET_HASH, THREATQ_ECS_INDICATOR_FILE_HASH_MD5 },
+  { "SHA-1", "file", TARGET_HASH, THREATQ_ECS_INDICATOR_FILE_HASH_SHA1 },
+  { "SHA-256", "file", TARGET_HASH, THREATQ_ECS_INDICATOR_FILE_HASH_SHA256 },
+  { "SHA-384", "file", TARGET_HASH, THREATQ_ECS_INDICATOR_FILE_HASH_SHA384 },
+  { "SHA-512", "file", TARGET_HASH, THREATQ_ECS_INDICATOR_FILE_HASH_SHA512 },
+  { "Filename", "file", TARGET_FIELD, THREATQ_ECS_INDICATOR_FILE_NAME },
+  { "File Path", "file", TARGET_FIELD, THREATQ_ECS_INDICATOR_FILE_PATH },
+  { "Mutex", "mutex", TARGET_NONE, THREATQ_ECS_NAMED },
+  { "Registry Key", "windows-registry-key", TARGET_FIELD, THREATQ_ECS_INDICATOR_REGISTRY_KEY },
+  { "ASN", "autonomous-system", TARGET_ASN, THREATQ_ECS_NAMED },
+  { "MAC Address", "mac-addr", TARGET_NONE, THREATQ_ECS_NAMED },
+  { "Username", "user-account", TARGET_NONE, THREATQ_ECS_NAMED },
+  { "x509 Serial", "x509-certificate", TARGET_FIELD, THREATQ_ECS_INDICATOR_X509_SERIAL_NUMBER },
+  { "x509 Subject", "x509-certificate", TARGET_FIELD, THREATQ_ECS_INDICATOR_X509_SUBJECT_DN },
+  { "User-agent", "software", TARGET_NONE, THREATQ_ECS_NAMED },
 };
 
 static const TypeRule *
@@ -656,23 +649,27 @@ _map_expiry(ThreatqMapping *self, Mapping *mapping)
       expired_at = msec[THREATQ_DATE_UPDATED_AT] + self->options->ioc_expiration_seconds * 1000;
       reason = "Expiration set from ioc-expiration-duration";
     }
-  threatq_document_add_string(mapping->document, "threatq.ioc_expiration_reason", reason, -1);
-  _add_date(mapping->document, "threatq.ioc_expired_at", expired_at);
+  threatq_document_add_string_ref(mapping->document, THREATQ_ECS_THREATQ_IOC_EXPIRATION_REASON, reason, -1);
+  threatq_document_add_string_ref(mapping->document, THREATQ_ECS_THREATQ_IOC_EXPIRED_AT,
+                                  _format_date(mapping->document, expired_at), -1);
 }
 
 static void
-_add_date_if(Mapping *mapping, const gchar *name, guint date)
+_add_date_if(Mapping *mapping, ThreatqEcsField field, guint date)
 {
   if (mapping->date_ok[date])
-    _add_date(mapping->document, name, mapping->date_msec[date]);
+    threatq_document_add_string_ref(mapping->document, field, mapping->date_text[date], -1);
 }
 
 ThreatqDocument *
 threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator)
 {
+  ThreatqDocumentBuilder *document = self->builder;
+  Mapping mapping = { .document = document };
+  gint64 timestamp;
+
   self->indicator = indicator;
-  Mapping mapping = { .document = threatq_document_new() };
-  ThreatqDocument *document = mapping.document;
+  threatq_document_begin(document, self->arena);
 
   gsize type_length, value_length, hash_length;
   const gchar *type_name = _text(self, &indicator->type_name, &type_length);
@@ -687,103 +684,103 @@ threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator)
   /* @timestamp, ecs, event */
   if (mapping.date_ok[THREATQ_DATE_UPDATED_AT])
     {
-      _add_date(document, "@timestamp", mapping.date_msec[THREATQ_DATE_UPDATED_AT]);
-      document->timestamp = mapping.date_msec[THREATQ_DATE_UPDATED_AT] / 1000;
+      _add_date_if(&mapping, THREATQ_ECS_TIMESTAMP, THREATQ_DATE_UPDATED_AT);
+      timestamp = mapping.date_msec[THREATQ_DATE_UPDATED_AT] / 1000;
     }
   else
     {
-      threatq_document_add_string(document, "@timestamp", self->received_iso, -1);
-      document->timestamp = self->received_msec / 1000;
+      threatq_document_add_string_ref(document, THREATQ_ECS_TIMESTAMP, self->received_iso, -1);
+      timestamp = self->received_msec / 1000;
     }
-  threatq_document_add_string(document, "ecs.version", "8.3.0", 5);
-  threatq_document_add_string(document, "event.category", "threat", 6);
-  threatq_document_add_string(document, "event.created", self->received_iso, -1);
-  threatq_document_add_string(document, "event.dataset", "ti_threatq.threat", 17);
-  threatq_document_add_string(document, "event.kind", "enrichment", 10);
-  threatq_document_add_string(document, "event.module", "ti_threatq", 10);
+  threatq_document_add_string_ref(document, THREATQ_ECS_ECS_VERSION, "8.3.0", 5);
+  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_CATEGORY, "threat", 6);
+  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_CREATED, self->received_iso, -1);
+  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_DATASET, "ti_threatq.threat", 17);
+  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_KIND, "enrichment", 10);
+  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_MODULE, "ti_threatq", 10);
   if (self->options->preserve_original)
     {
       if (g_utf8_validate_len(indicator->raw, indicator->raw_length, NULL))
-        threatq_document_add_string(document, "event.original", indicator->raw, (gssize) indicator->raw_length);
+        threatq_document_add_string(document, THREATQ_ECS_EVENT_ORIGINAL, indicator->raw,
+                                    (gssize) indicator->raw_length);
       else
         {
           GString *repaired = g_string_sized_new(indicator->raw_length + 16);
           threatq_append_valid_utf8(repaired, indicator->raw, indicator->raw_length);
-          threatq_document_add_string(document, "event.original", repaired->str, (gssize) repaired->len);
+          threatq_document_add_string(document, THREATQ_ECS_EVENT_ORIGINAL, repaired->str, (gssize) repaired->len);
           g_string_free(repaired, TRUE);
         }
     }
-  threatq_document_add_string(document, "event.type", "indicator", 9);
+  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_TYPE, "indicator", 9);
 
   /* related */
   if (hash || (value && rule && rule->target == TARGET_HASH))
     {
-      ThreatqField *related_hash = threatq_document_add_list(document, "related.hash");
+      ThreatqList related_hash = threatq_document_add_list(document, THREATQ_ECS_RELATED_HASH);
       if (hash)
         threatq_document_append_item(document, related_hash, hash, (gssize) hash_length);
       if (value && rule && rule->target == TARGET_HASH)
         threatq_document_append_distinct_item(document, related_hash, value, (gssize) value_length);
     }
   if (value && rule && rule->target == TARGET_IP)
-    threatq_document_append_item(document, threatq_document_add_list(document, "related.ip"), value,
+    threatq_document_append_item(document, threatq_document_add_list(document, THREATQ_ECS_RELATED_IP), value,
                                  (gssize) value_length);
 
   /* tags */
   if (self->options->preserve_original || self->tags[0])
     {
-      ThreatqField *tags = threatq_document_add_list(document, "tags");
+      ThreatqList tags = threatq_document_add_list(document, THREATQ_ECS_TAGS);
       if (self->options->preserve_original)
-        threatq_document_append_item(document, tags, "preserve_original_event", -1);
-      for (gchar **tag = self->tags; *tag; tag++)
-        threatq_document_append_item(document, tags, *tag, -1);
+        threatq_document_append_item_ref(document, tags, "preserve_original_event");
+      for (const gchar **tag = self->tags; *tag; tag++)
+        threatq_document_append_item_ref(document, tags, *tag);
     }
 
   /* threat.* */
   if (self->feed_name[0])
-    threatq_document_add_string(document, "threat.feed.name", self->feed_name, -1);
+    threatq_document_add_string_ref(document, THREATQ_ECS_FEED_NAME, self->feed_name, -1);
   if (value && rule)
     _map_value(self, &mapping, rule, value, value_length);
   if (mapping.score_state != SCORE_ABSENT)
-    threatq_document_add_string(document, "threat.indicator.confidence", _confidence(&mapping), -1);
-  _add_text(self, document, "threat.indicator.description", &indicator->description);
-  _add_date_if(&mapping, "threat.indicator.first_seen", THREATQ_DATE_CREATED_AT);
-  _add_date_if(&mapping, "threat.indicator.last_seen", THREATQ_DATE_TOUCHED_AT);
+    threatq_document_add_string_ref(document, THREATQ_ECS_INDICATOR_CONFIDENCE, _confidence(&mapping), -1);
+  _add_text(self, document, THREATQ_ECS_INDICATOR_DESCRIPTION, &indicator->description);
+  _add_date_if(&mapping, THREATQ_ECS_INDICATOR_FIRST_SEEN, THREATQ_DATE_CREATED_AT);
+  _add_date_if(&mapping, THREATQ_ECS_INDICATOR_LAST_SEEN, THREATQ_DATE_TOUCHED_AT);
   _map_tlp(self, document);
-  _add_date_if(&mapping, "threat.indicator.modified_at", THREATQ_DATE_UPDATED_AT);
+  _add_date_if(&mapping, THREATQ_ECS_INDICATOR_MODIFIED_AT, THREATQ_DATE_UPDATED_AT);
   _map_providers(self, document);
   if (rule)
     {
       const gchar *indicator_type = rule->indicator_type;
       if (rule->target == TARGET_CIDR)
         indicator_type = value && memchr(value, ':', value_length) ? "ipv6-addr" : "ipv4-addr";
-      threatq_document_add_string(document, "threat.indicator.type", indicator_type, -1);
+      threatq_document_add_string_ref(document, THREATQ_ECS_INDICATOR_TYPE, indicator_type, -1);
     }
 
   /* threatq.* */
   _map_adversaries(self, document);
   _map_attributes(self, document);
-  _add_text(self, document, "threatq.class", &indicator->klass);
-  _add_date_if(&mapping, "threatq.created_at", THREATQ_DATE_CREATED_AT);
-  _add_date_if(&mapping, "threatq.expired_at", THREATQ_DATE_EXPIRED_AT);
-  _add_date_if(&mapping, "threatq.expires_at", THREATQ_DATE_EXPIRES_AT);
-  _add_date_if(&mapping, "threatq.expires_calculated_at", THREATQ_DATE_EXPIRES_CALCULATED_AT);
+  _add_text(self, document, THREATQ_ECS_THREATQ_CLASS, &indicator->klass);
+  _add_date_if(&mapping, THREATQ_ECS_THREATQ_CREATED_AT, THREATQ_DATE_CREATED_AT);
+  _add_date_if(&mapping, THREATQ_ECS_THREATQ_EXPIRED_AT, THREATQ_DATE_EXPIRED_AT);
+  _add_date_if(&mapping, THREATQ_ECS_THREATQ_EXPIRES_AT, THREATQ_DATE_EXPIRES_AT);
+  _add_date_if(&mapping, THREATQ_ECS_THREATQ_EXPIRES_CALCULATED_AT, THREATQ_DATE_EXPIRES_CALCULATED_AT);
   if (hash)
-    threatq_document_add_string(document, "threatq.hash", hash, (gssize) hash_length);
+    threatq_document_add_string(document, THREATQ_ECS_THREATQ_HASH, hash, (gssize) hash_length);
   if (mapping.has_id)
-    threatq_document_add_integer(document, "threatq.id", mapping.id);
+    threatq_document_add_integer(document, THREATQ_ECS_THREATQ_ID, mapping.id);
   if (value)
-    threatq_document_add_string(document, "threatq.indicator_value", value, (gssize) value_length);
+    threatq_document_add_string(document, THREATQ_ECS_THREATQ_INDICATOR_VALUE, value, (gssize) value_length);
   _map_expiry(self, &mapping);
-  _add_date_if(&mapping, "threatq.published_at", THREATQ_DATE_PUBLISHED_AT);
+  _add_date_if(&mapping, THREATQ_ECS_THREATQ_PUBLISHED_AT, THREATQ_DATE_PUBLISHED_AT);
   if (mapping.score_state == SCORE_NUMBER)
-    threatq_document_add_integer(document, "threatq.score", mapping.score);
-  _add_text(self, document, "threatq.status", &indicator->status_name);
-  _add_date_if(&mapping, "threatq.touched_at", THREATQ_DATE_TOUCHED_AT);
+    threatq_document_add_integer(document, THREATQ_ECS_THREATQ_SCORE, mapping.score);
+  _add_text(self, document, THREATQ_ECS_THREATQ_STATUS, &indicator->status_name);
+  _add_date_if(&mapping, THREATQ_ECS_THREATQ_TOUCHED_AT, THREATQ_DATE_TOUCHED_AT);
   if (type_name)
-    threatq_document_add_string(document, "threatq.type", type_name, (gssize) type_length);
-  _add_date_if(&mapping, "threatq.updated_at", THREATQ_DATE_UPDATED_AT);
+    threatq_document_add_string(document, THREATQ_ECS_THREATQ_TYPE, type_name, (gssize) type_length);
+  _add_date_if(&mapping, THREATQ_ECS_THREATQ_UPDATED_AT, THREATQ_DATE_UPDATED_AT);
 
-  threatq_document_finish(document, self->render_buffer);
-  return document;
+  return threatq_document_finish(document, timestamp);
 }
 

@@ -76,16 +76,19 @@ void threatq_indicator_store(ThreatqIndicator *self, ThreatqValue *value, Threat
 typedef struct _ThreatqMapping
 {
   const ThreatqMapperOptions *options;
-  gchar *feed_name;             /* valid UTF-8 copies of the options */
-  gchar **tags;
+  ThreatqArena *arena;          /* the documents' memory: one per page */
+  const gchar *feed_name;       /* valid UTF-8 copies of the options, in the arena */
+  const gchar **tags;
   gint64 received_msec;
-  gchar received_iso[THREATQ_DATE_BUFFER_SIZE];
+  const gchar *received_iso;    /* in the arena */
   GString *scratch;
-  GString *render_buffer;       /* reused by every document */
+  ThreatqDocumentBuilder *builder;     /* reused by every document */
   const ThreatqIndicator *indicator;   /* the one being mapped */
 } ThreatqMapping;
 
-void threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *options, gint64 received_at);
+/* arena: where the documents go (a reference is taken) */
+void threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *options, gint64 received_at,
+                          ThreatqArena *arena);
 void threatq_mapping_clear(ThreatqMapping *self);
 ThreatqDocument *threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator);
 

@@ -481,7 +481,10 @@ _parser_init(Parser *self, const gchar *input, gsize length, const ThreatqMapper
   self->single = single;
   self->page = page;
   threatq_indicator_init(&self->indicator);
-  threatq_mapping_init(&self->mapping, options, received_at);
+  /* one arena for the page: its documents are freed together, a page later */
+  ThreatqArena *arena = threatq_arena_new();
+  threatq_mapping_init(&self->mapping, options, received_at, arena);
+  threatq_arena_unref(arena);
   self->handle = yajl_alloc(&callbacks, NULL, self);
   /* strings are repaired where they are stored (threatq_indicator_store) */
   yajl_config(self->handle, yajl_dont_validate_strings, 1);

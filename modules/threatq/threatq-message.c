@@ -3,14 +3,15 @@
 
 /*
  * log_msg_get_value_handle() takes the registry's lock on every call; the
- * field names repeat from one indicator to the next, so remember them.
- * Attribute names are free text: stop remembering new ones past a bound.
+ * field names repeat from one indicator to the next, so remember them: the
+ * fixed ones by number, attribute names (free text) in a table, up to a bound.
  */
 #define THREATQ_MAX_CACHED_HANDLES 4096
 
 struct _ThreatqMessageFactory
 {
-  GHashTable *handles;        /* field name -> NVHandle */
+  NVHandle fixed_handles[THREATQ_ECS_FIELD_COUNT];
+  GHashTable *handles;        /* attribute field name -> NVHandle */
   GString *list_buffer;
 };
 
@@ -19,6 +20,8 @@ threatq_message_factory_new(void)
 {
   ThreatqMessageFactory *self = g_new0(ThreatqMessageFactory, 1);
 
+  for (guint field = THREATQ_ECS_NAMED + 1; field < THREATQ_ECS_FIELD_COUNT; field++)
+    self->fixed_handles[field] = log_msg_get_value_handle(threatq_ecs_field_name(field));
   self->handles = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   self->list_buffer = g_string_sized_new(256);
   return self;
@@ -35,8 +38,12 @@ threatq_message_factory_free(ThreatqMessageFactory *self)
 }
 
 static NVHandle
-_handle(ThreatqMessageFactory *self, const gchar *name)
+_handle(ThreatqMessageFactory *self, const ThreatqField *field)
 {
+  if (field->id != THREATQ_ECS_NAMED)
+    return self->fixed_handles[field->id];
+
+  const gchar *name = field->name;
   NVHandle handle = GPOINTER_TO_UINT(g_hash_table_lookup(self->handles, name));
 
   if (handle)
@@ -49,16 +56,16 @@ _handle(ThreatqMessageFactory *self, const gchar *name)
 }
 
 static const gchar *
-_encode_list(ThreatqMessageFactory *self, GPtrArray *items, gsize *length)
+_encode_list(ThreatqMessageFactory *self, const ThreatqField *list, gsize *length)
 {
   GString *buffer = self->list_buffer;
 
   g_string_truncate(buffer, 0);
-  for (guint i = 0; i < items->len; i++)
+  for (guint i = 0; i < list->item_count; i++)
     {
       if (i > 0)
         g_string_append_c(buffer, ',');
-      str_repr_encode_append(buffer, g_ptr_array_index(items, i), -1, ",");
+      str_repr_encode_append(buffer, list->items[i], -1, ",");
     }
   *length = buffer->len;
   return buffer->str;
@@ -68,7 +75,7 @@ _encode_list(ThreatqMessageFactory *self, GPtrArray *items, gsize *length)
 static gsize
 _payload_size(const ThreatqDocument *document)
 {
-  return document->json->len * 2 + document->fields->len * 32;
+  return document->json_length * 2 + document->field_count * 32;
 }
 
 LogMessage *
@@ -76,24 +83,24 @@ threatq_message_factory_build(ThreatqMessageFactory *self, const ThreatqDocument
 {
   LogMessage *msg = log_msg_sized_new(_payload_size(document));
 
-  log_msg_set_value(msg, LM_V_MESSAGE, document->json->str, document->json->len);
-  for (guint i = 0; i < document->fields->len; i++)
+  log_msg_set_value(msg, LM_V_MESSAGE, document->json, document->json_length);
+  for (guint i = 0; i < document->field_count; i++)
     {
-      const ThreatqField *field = g_ptr_array_index(document->fields, i);
-      NVHandle handle = _handle(self, field->name);
+      const ThreatqField *field = &document->fields[i];
+      NVHandle handle = _handle(self, field);
       const gchar *list;
       gsize length;
 
       switch (field->type)
         {
         case THREATQ_FIELD_STRING:
-          log_msg_set_value_with_type(msg, handle, field->text, -1, LM_VT_STRING);
+          log_msg_set_value_with_type(msg, handle, field->text, field->text_length, LM_VT_STRING);
           break;
         case THREATQ_FIELD_INTEGER:
-          log_msg_set_value_with_type(msg, handle, field->text, -1, LM_VT_INT64);
+          log_msg_set_value_with_type(msg, handle, field->text, field->text_length, LM_VT_INT64);
           break;
         case THREATQ_FIELD_LIST:
-          list = _encode_list(self, field->items, &length);
+          list = _encode_list(self, field, &length);
           log_msg_set_value_with_type(msg, handle, list, length, LM_VT_LIST);
           break;
         }

@@ -65,13 +65,13 @@ _check_document(ThreatqDocument *document)
   CHECK(document != NULL, "NULL document");
   CHECK(document->fields != NULL && document->json != NULL, "document not finished");
 
-  for (guint i = 0; i < document->fields->len; i++)
+  for (guint i = 0; i < document->field_count; i++)
     {
-      const ThreatqField *field = g_ptr_array_index(document->fields, i);
+      const ThreatqField *field = &document->fields[i];
       _check_utf8("a field name", field->name);
       if (i > 0)
         {
-          const ThreatqField *prev = g_ptr_array_index(document->fields, i - 1);
+          const ThreatqField *prev = &document->fields[i - 1];
           CHECK(threatq_field_name_compare(prev->name, field->name) < 0,
                 "fields not strictly sorted: %s, %s", prev->name, field->name);
         }
@@ -80,11 +80,12 @@ _check_document(ThreatqDocument *document)
         case THREATQ_FIELD_STRING:
         case THREATQ_FIELD_INTEGER:
           _check_utf8(field->name, field->text);
+          CHECK(strlen(field->text) == field->text_length, "%s: text_length is not its length", field->name);
           break;
         case THREATQ_FIELD_LIST:
-          CHECK(field->items != NULL, "list %s without items", field->name);
-          for (guint j = 0; j < field->items->len; j++)
-            _check_utf8(field->name, g_ptr_array_index(field->items, j));
+          CHECK(field->items != NULL && field->item_count > 0, "list %s without items", field->name);
+          for (guint j = 0; j < field->item_count; j++)
+            _check_utf8(field->name, field->items[j]);
           break;
         default:
           CHECK(0, "field %s has type %d", field->name, (int) field->type);
@@ -92,11 +93,11 @@ _check_document(ThreatqDocument *document)
       CHECK(threatq_document_find(document, field->name) == field, "find(%s) misses", field->name);
     }
 
-  CHECK(strlen(document->json->str) == document->json->len, "NUL inside MESSAGE json");
-  CHECK(UTF8_OK(document->json->str, document->json->len), "MESSAGE json is not UTF-8");
+  CHECK(strlen(document->json) == document->json_length, "NUL inside MESSAGE json");
+  CHECK(UTF8_OK(document->json, document->json_length), "MESSAGE json is not UTF-8");
   char errbuf[256] = "";
-  yajl_val tree = yajl_tree_parse(document->json->str, errbuf, sizeof(errbuf));
-  CHECK(tree != NULL, "MESSAGE json does not parse (%s): %.300s", errbuf, document->json->str);
+  yajl_val tree = yajl_tree_parse(document->json, errbuf, sizeof(errbuf));
+  CHECK(tree != NULL, "MESSAGE json does not parse (%s): %.300s", errbuf, document->json);
   CHECK(YAJL_IS_OBJECT(tree), "MESSAGE json is not an object");
   yajl_tree_free(tree);
 }

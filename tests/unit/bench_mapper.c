@@ -55,7 +55,7 @@ static void
 _consume(ThreatqDocument *document, gpointer user_data)
 {
   gsize *output = user_data;
-  *output += document->json->len + document->fields->len;
+  *output += document->json_length + document->field_count;
   threatq_document_free(document);
 }
 

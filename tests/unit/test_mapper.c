@@ -68,14 +68,22 @@ _count_leaves(yajl_val node)
 static void
 _check_json_matches_fields(const ThreatqDocument *document)
 {
-  yajl_val tree = _parse_tree(document->json->str);
+  yajl_val tree = _parse_tree(document->json);
   cr_assert(YAJL_IS_OBJECT(tree));
+  cr_assert_eq(document->json_length, strlen(document->json));
 
-  for (guint i = 0; i < document->fields->len; i++)
+  for (guint i = 0; i < document->field_count; i++)
     {
-      const ThreatqField *field = g_ptr_array_index(document->fields, i);
+      const ThreatqField *field = &document->fields[i];
       yajl_val node = _lookup(tree, field->name);
-      cr_assert_not_null(node, "field %s missing from JSON %s", field->name, document->json->str);
+      cr_assert_not_null(node, "field %s missing from JSON %s", field->name, document->json);
+      cr_assert_eq(field->name_length, strlen(field->name), "%s", field->name);
+      if (field->id != THREATQ_ECS_NAMED)
+        cr_assert_str_eq(threatq_ecs_field_name(field->id), field->name);
+      else
+        cr_assert(g_str_has_prefix(field->name, "threatq.attributes."), "%s has no number", field->name);
+      if (field->type != THREATQ_FIELD_LIST)
+        cr_assert_eq(field->text_length, strlen(field->text), "%s", field->name);
       switch (field->type)
         {
         case THREATQ_FIELD_STRING:
@@ -90,23 +98,23 @@ _check_json_matches_fields(const ThreatqDocument *document)
         case THREATQ_FIELD_LIST:
           cr_assert(YAJL_IS_ARRAY(node), "%s is not a JSON array", field->name);
           cr_assert_null(field->text);
-          cr_assert_eq(node->u.array.len, field->items->len, "%s", field->name);
-          cr_assert_gt(field->items->len, 0, "%s is an empty list", field->name);
-          for (guint j = 0; j < field->items->len; j++)
+          cr_assert_eq(node->u.array.len, field->item_count, "%s", field->name);
+          cr_assert_gt(field->item_count, 0, "%s is an empty list", field->name);
+          for (guint j = 0; j < field->item_count; j++)
             {
               cr_assert(YAJL_IS_STRING(node->u.array.values[j]));
-              cr_assert_str_eq(YAJL_GET_STRING(node->u.array.values[j]), g_ptr_array_index(field->items, j));
+              cr_assert_str_eq(YAJL_GET_STRING(node->u.array.values[j]), field->items[j]);
             }
           break;
         }
       if (i > 0)
         {
-          const ThreatqField *previous = g_ptr_array_index(document->fields, i - 1);
+          const ThreatqField *previous = &document->fields[i - 1];
           cr_assert_lt(threatq_field_name_compare(previous->name, field->name), 0,
                        "fields not sorted: %s, %s", previous->name, field->name);
         }
     }
-  cr_assert_eq(_count_leaves(tree), document->fields->len, "JSON has other keys: %s", document->json->str);
+  cr_assert_eq(_count_leaves(tree), document->field_count, "JSON has other keys: %s", document->json);
   yajl_tree_free(tree);
 }
 
@@ -135,7 +143,7 @@ static void
 _assert_str(const ThreatqDocument *document, const gchar *name, const gchar *expected)
 {
   const gchar *value = _str(document, name);
-  cr_assert_not_null(value, "%s missing in %s", name, document->json->str);
+  cr_assert_not_null(value, "%s missing in %s", name, document->json);
   cr_assert_str_eq(value, expected, "%s", name);
 }
 
@@ -143,7 +151,7 @@ static void
 _assert_int(const ThreatqDocument *document, const gchar *name, gint64 expected)
 {
   const ThreatqField *field = threatq_document_find(document, name);
-  cr_assert_not_null(field, "%s missing in %s", name, document->json->str);
+  cr_assert_not_null(field, "%s missing in %s", name, document->json);
   cr_assert_eq(field->type, THREATQ_FIELD_INTEGER, "%s is not an integer field", name);
   cr_assert_eq(field->integer, expected, "%s: %" G_GINT64_FORMAT " != %" G_GINT64_FORMAT, name, field->integer,
                expected);
@@ -152,7 +160,7 @@ _assert_int(const ThreatqDocument *document, const gchar *name, gint64 expected)
 static void
 _assert_absent(const ThreatqDocument *document, const gchar *name)
 {
-  cr_assert_null(threatq_document_find(document, name), "%s should be absent: %s", name, document->json->str);
+  cr_assert_null(threatq_document_find(document, name), "%s should be absent: %s", name, document->json);
 }
 
 /* NULL-terminated expected items */
@@ -160,7 +168,7 @@ static void
 _assert_list(const ThreatqDocument *document, const gchar *name, ...)
 {
   const ThreatqField *field = threatq_document_find(document, name);
-  cr_assert_not_null(field, "%s missing in %s", name, document->json->str);
+  cr_assert_not_null(field, "%s missing in %s", name, document->json);
   cr_assert_eq(field->type, THREATQ_FIELD_LIST, "%s is not a list", name);
 
   va_list args;
@@ -168,22 +176,22 @@ _assert_list(const ThreatqDocument *document, const gchar *name, ...)
   guint i = 0;
   for (const gchar *item = va_arg(args, const gchar *); item; item = va_arg(args, const gchar *), i++)
     {
-      cr_assert_lt(i, field->items->len, "%s: too few items", name);
-      cr_assert_str_eq(g_ptr_array_index(field->items, i), item, "%s[%u]", name, i);
+      cr_assert_lt(i, field->item_count, "%s: too few items", name);
+      cr_assert_str_eq(field->items[i], item, "%s[%u]", name, i);
     }
   va_end(args);
-  cr_assert_eq(i, field->items->len, "%s: %u items, expected %u", name, field->items->len, i);
+  cr_assert_eq(i, field->item_count, "%s: %u items, expected %u", name, field->item_count, i);
 }
 
 static void
 _assert_error_mentions(const ThreatqDocument *document, const gchar *text)
 {
   const ThreatqField *field = threatq_document_find(document, "error.message");
-  cr_assert_not_null(field, "no error.message in %s", document->json->str);
-  for (guint i = 0; i < field->items->len; i++)
-    if (strstr(g_ptr_array_index(field->items, i), text))
+  cr_assert_not_null(field, "no error.message in %s", document->json);
+  for (guint i = 0; i < field->item_count; i++)
+    if (strstr(field->items[i], text))
       return;
-  cr_assert_fail("no error.message mentions \"%s\": %s", text, document->json->str);
+  cr_assert_fail("no error.message mentions \"%s\": %s", text, document->json);
 }
 
 /* an indicator of the given type and value (value given as a JSON literal) */
@@ -271,7 +279,7 @@ Test(mapper, seed_example_event)
   options.tags = tags;
 
   ThreatqDocument *document = _map(seed_original);
-  yajl_val actual = _parse_tree(document->json->str);
+  yajl_val actual = _parse_tree(document->json);
   yajl_val expected = _parse_tree(seed_expected);
 
   guint compared = _compare_subset(expected, actual, "$");
@@ -304,9 +312,9 @@ Test(mapper, seed_example_event)
   cr_assert_eq(document->timestamp, 1633113363);
 
   /* compact rendering, keys sorted within each object */
-  cr_assert(g_str_has_prefix(document->json->str, "{\"@timestamp\":\"2021-10-01T18:36:03.000Z\",\"ecs\":{\"version\":\"8.3.0\"},\"event\":{\"category\":\"threat\",\"created\":"),
-            "%s", document->json->str);
-  cr_assert_null(strchr(document->json->str, '\n'));
+  cr_assert(g_str_has_prefix(document->json, "{\"@timestamp\":\"2021-10-01T18:36:03.000Z\",\"ecs\":{\"version\":\"8.3.0\"},\"event\":{\"category\":\"threat\",\"created\":"),
+            "%s", document->json);
+  cr_assert_null(strchr(document->json, '\n'));
 
   yajl_tree_free(actual);
   yajl_tree_free(expected);
@@ -336,7 +344,7 @@ Test(mapper, minimal_indicator_and_constants)
   _assert_absent(document, "threatq.ioc_expired_at");
   _assert_absent(document, "threatq.ioc_expiration_reason");
   _assert_absent(document, "error.message");
-  cr_assert_eq(document->fields->len, 10, "%s", document->json->str);
+  cr_assert_eq(document->field_count, 10, "%s", document->json);
   threatq_document_free(document);
 }
 
@@ -500,7 +508,7 @@ Test(mapper, type_url_full)
   _assert_str(document, "threatq.indicator_value",
               "https://user:pw@www.example.com:8443/a/b/file.tar.gz?q=1&r=2#frag");
   _assert_absent(document, "threat.indicator.url.full");
-  cr_assert_null(strstr(document->json->str, "\"username\""));
+  cr_assert_null(strstr(document->json, "\"username\""));
   threatq_document_free(document);
 }
 
@@ -661,7 +669,7 @@ Test(mapper, type_file_name_and_path)
   document = _map_typed("File Path", "\"C:\\\\Windows\\\\evil.dll\"");
   _assert_str(document, "threat.indicator.type", "file");
   _assert_str(document, "threat.indicator.file.path", "C:\\Windows\\evil.dll");
-  cr_assert(strstr(document->json->str, "\"path\":\"C:\\\\Windows\\\\evil.dll\""), "%s", document->json->str);
+  cr_assert(strstr(document->json, "\"path\":\"C:\\\\Windows\\\\evil.dll\""), "%s", document->json);
   threatq_document_free(document);
 }
 
@@ -689,9 +697,9 @@ Test(mapper, types_with_indicator_value_only)
         _assert_absent(document, "threat.indicator.type");
       _assert_str(document, "threatq.indicator_value", "the-value");
       _assert_str(document, "threatq.type", types[i].type);
-      for (guint j = 0; j < document->fields->len; j++)
+      for (guint j = 0; j < document->field_count; j++)
         {
-          const ThreatqField *field = g_ptr_array_index(document->fields, j);
+          const ThreatqField *field = &document->fields[j];
           if (g_str_has_prefix(field->name, "threat.indicator.") && strcmp(field->name, "threat.indicator.type") != 0
               && strcmp(field->name, "threat.indicator.modified_at") != 0)
             cr_assert_fail("%s: unexpected %s", types[i].type, field->name);
@@ -732,7 +740,7 @@ Test(mapper, type_asn)
       _assert_str(document, "threat.indicator.type", "autonomous-system");
       _assert_absent(document, "threat.indicator.as.number");
       _assert_error_mentions(document, "threat.indicator.as.number");
-      _assert_str(document, "threatq.indicator_value", document->fields->len ? _str(document, "threatq.indicator_value") : "");
+      _assert_str(document, "threatq.indicator_value", document->field_count ? _str(document, "threatq.indicator_value") : "");
       _assert_str(document, "event.kind", "enrichment");
       threatq_document_free(document);
     }
@@ -907,8 +915,8 @@ Test(mapper, attributes_normalised_and_collected)
   _assert_absent(document, "threat.indicator.provider");
 
   guint attributes = 0;
-  for (guint i = 0; i < document->fields->len; i++)
-    if (g_str_has_prefix(((ThreatqField *) g_ptr_array_index(document->fields, i))->name, "threatq.attributes."))
+  for (guint i = 0; i < document->field_count; i++)
+    if (g_str_has_prefix(document->fields[i].name, "threatq.attributes."))
       attributes++;
   cr_assert_eq(attributes, 6);
   threatq_document_free(document);
@@ -1116,10 +1124,10 @@ Test(mapper, escaping_round_trips)
   _assert_str(document, "event.original", json);
 
   /* the rendering is plain compact JSON: no raw control characters */
-  for (const gchar *p = document->json->str; *p; p++)
-    cr_assert((guchar) *p >= 0x20, "raw control character in %s", document->json->str);
+  for (const gchar *p = document->json; *p; p++)
+    cr_assert((guchar) *p >= 0x20, "raw control character in %s", document->json);
 
-  yajl_val tree = _parse_tree(document->json->str);
+  yajl_val tree = _parse_tree(document->json);
   const char *path[] = { "threatq", "indicator_value", NULL };
   cr_assert_str_eq(YAJL_GET_STRING(yajl_tree_get(tree, path, yajl_t_string)), expected_value);
   const char *original[] = { "event", "original", NULL };
@@ -1135,10 +1143,10 @@ Test(mapper, invalid_utf8_options_are_repaired)
   options.feed_name = "feed\xc3";
   ThreatqDocument *document = _map("{\"value\":\"x\"}");
   const ThreatqField *field = threatq_document_find(document, "tags");
-  cr_assert_eq(field->items->len, 2);
-  cr_assert(g_utf8_validate(g_ptr_array_index(field->items, 1), -1, NULL));
+  cr_assert_eq(field->item_count, 2);
+  cr_assert(g_utf8_validate(field->items[1], -1, NULL));
   cr_assert(g_utf8_validate(_str(document, "threat.feed.name"), -1, NULL));
-  cr_assert(g_utf8_validate(document->json->str, -1, NULL));
+  cr_assert(g_utf8_validate(document->json, -1, NULL));
   threatq_document_free(document);
 }
 

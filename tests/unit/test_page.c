@@ -235,7 +235,7 @@ Test(page, invalid_utf8_is_replaced_and_the_page_mapped)
       const ThreatqField *value = threatq_document_find(document, "threatq.indicator_value");
       cr_assert_not_null(value, "case %u", i);
       cr_assert_str_eq(value->text, cases[i].expected_value, "case %u", i);
-      cr_assert(g_utf8_validate_len(document->json->str, document->json->len, NULL), "case %u: MESSAGE", i);
+      cr_assert(g_utf8_validate_len(document->json, document->json_length, NULL), "case %u: MESSAGE", i);
       const ThreatqField *original = threatq_document_find(document, "event.original");
       cr_assert(g_utf8_validate(original->text, -1, NULL), "case %u: event.original", i);
       threatq_page_clear(&page);
@@ -309,7 +309,7 @@ Test(page, documents_in_order_with_exact_original_text)
       cr_assert_str_eq(_doc_str(i, "event.original"), elements[i]);
       ThreatqDocument *document = g_ptr_array_index(documents, i);
       char error[128];
-      yajl_val tree = yajl_tree_parse(document->json->str, error, sizeof(error));
+      yajl_val tree = yajl_tree_parse(document->json, error, sizeof(error));
       cr_assert_not_null(tree, "%s", error);
       yajl_tree_free(tree);
     }
@@ -322,8 +322,7 @@ Test(page, documents_in_order_with_exact_original_text)
   cr_assert_null(threatq_document_find(g_ptr_array_index(documents, 2), "threatq.indicator_value"));
   cr_assert_eq(threatq_document_find(g_ptr_array_index(documents, 3), "threatq.id")->integer, 4);
   cr_assert_null(threatq_document_find(g_ptr_array_index(documents, 3), "threatq.attributes.a"));
-  cr_assert_str_eq(g_ptr_array_index(threatq_document_find(g_ptr_array_index(documents, 3),
-                                                           "threatq.attributes.b")->items, 0), "2");
+  cr_assert_str_eq(threatq_document_find(g_ptr_array_index(documents, 3), "threatq.attributes.b")->items[0], "2");
   /* nothing leaks from one indicator into the next */
   cr_assert_null(threatq_document_find(g_ptr_array_index(documents, 2), "threat.indicator.type"));
   cr_assert_null(threatq_document_find(g_ptr_array_index(documents, 2), "threatq.id"));
@@ -350,8 +349,8 @@ Test(page, page_and_single_indicator_agree)
   ThreatqDocument *single = threatq_map_indicator_json(element, strlen(element), &options, RECEIVED_AT, &error);
   cr_assert_not_null(single);
   for (guint i = 0; i < 2; i++)
-    cr_assert_str_eq(((ThreatqDocument *) g_ptr_array_index(documents, i))->json->str, single->json->str);
-  cr_assert(strstr(single->json->str, "\"tags\":[\"preserve_original_event\",\"t1\"]"), "%s", single->json->str);
+    cr_assert_str_eq(((ThreatqDocument *) g_ptr_array_index(documents, i))->json, single->json);
+  cr_assert(strstr(single->json, "\"tags\":[\"preserve_original_event\",\"t1\"]"), "%s", single->json);
   threatq_document_free(single);
   threatq_page_clear(&page);
   g_free(body);
