@@ -107,7 +107,6 @@ struct _ThreatqDocumentBuilder
   GArray *item_fill;            /* guint per field: items placed so far */
   GHashTable *named_lists;      /* name -> ThreatqList + 1, once a document has many */
   guint named_count;
-  GString *json;
 };
 
 ThreatqDocumentBuilder *
@@ -121,7 +120,6 @@ threatq_document_builder_new(void)
   self->sorted = g_ptr_array_sized_new(64);
   self->item_fill = g_array_sized_new(FALSE, TRUE, sizeof(guint), 64);
   self->named_lists = g_hash_table_new(g_str_hash, g_str_equal);
-  self->json = g_string_sized_new(8192);
   return self;
 }
 
@@ -135,7 +133,6 @@ threatq_document_builder_free(ThreatqDocumentBuilder *self)
   g_ptr_array_free(self->sorted, TRUE);
   g_array_free(self->item_fill, TRUE);
   g_hash_table_destroy(self->named_lists);
-  g_string_free(self->json, TRUE);
   g_free(self);
 }
 
@@ -491,16 +488,16 @@ _append_value(GString *out, const ThreatqField *field)
  * shares with the one before it are exactly the components both names start
  * with: close the previous field's other objects, open this one's.
  */
-static void
-_render(GPtrArray *sorted, GString *out)
+void
+threatq_document_render(const ThreatqDocument *self, GString *out)
 {
   const gchar *previous = "";
   guint previous_depth = 0;
 
   _append_c(out, '{');
-  for (guint i = 0; i < sorted->len; i++)
+  for (guint i = 0; i < self->field_count; i++)
     {
-      const ThreatqField *field = g_ptr_array_index(sorted, i);
+      const ThreatqField *field = &self->fields[i];
       const gchar *name = field->name;
       const gchar *end = name + field->name_length;
 
@@ -537,6 +534,20 @@ _render(GPtrArray *sorted, GString *out)
   out->str[out->len] = '\0';
 }
 
+const gchar *
+threatq_document_json(ThreatqDocument *self)
+{
+  if (!self->json)
+    {
+      GString *json = g_string_sized_new(4096);
+      threatq_document_render(self, json);
+      self->json = threatq_arena_strndup(self->arena, json->str, json->len);
+      self->json_length = json->len;
+      g_string_free(json, TRUE);
+    }
+  return self->json;
+}
+
 ThreatqDocument *
 threatq_document_finish(ThreatqDocumentBuilder *self, gint64 timestamp)
 {
@@ -545,8 +556,6 @@ threatq_document_finish(ThreatqDocumentBuilder *self, gint64 timestamp)
 
   _sort_fields(self);
   _place_items(self);
-  g_string_truncate(self->json, 0);
-  _render(self->sorted, self->json);
 
   ThreatqField *fields = threatq_arena_alloc(arena, MAX(self->sorted->len, 1) * sizeof(ThreatqField));
   for (guint i = 0; i < self->sorted->len; i++)
@@ -554,9 +563,9 @@ threatq_document_finish(ThreatqDocumentBuilder *self, gint64 timestamp)
 
   document->fields = fields;
   document->field_count = self->sorted->len;
-  document->json = threatq_arena_strndup(arena, self->json->str, self->json->len);
-  document->json_length = self->json->len;
   document->timestamp = timestamp;
+  document->json = NULL;
+  document->json_length = 0;
   document->arena = threatq_arena_ref(arena);
   self->arena = NULL;
   return document;

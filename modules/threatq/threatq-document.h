@@ -35,14 +35,29 @@ typedef struct _ThreatqDocument
 {
   const ThreatqField *fields;   /* sorted by name, one dotted path component at a time */
   guint field_count;
-  const gchar *json;            /* the same fields as one nested compact JSON object, NUL-terminated */
-  gsize json_length;
   gint64 timestamp;             /* @timestamp as unix seconds (updated_at, or the page's receive time) */
+  const gchar *json;            /* NULL until threatq_document_json() */
+  gsize json_length;
   ThreatqArena *arena;          /* private: where all of the above lives */
 } ThreatqDocument;
 
 void threatq_document_free(ThreatqDocument *self);
 const ThreatqField *threatq_document_find(const ThreatqDocument *self, const gchar *name);
+
+/*
+ * The fields as one nested, compact JSON object (MESSAGE), appended to out:
+ * keys sorted, strings escaped as JSON requires (quote, backslash, control
+ * characters; everything else, including non-ASCII, as is).  Rendering is
+ * left to whoever turns the document into a message, so that the page parser's
+ * thread does not do it too.
+ */
+void threatq_document_render(const ThreatqDocument *self, GString *out);
+/*
+ * The same, rendered once and kept in self->json (tests and tools).  It
+ * allocates from the document's arena, which is not thread-safe: call it in
+ * the thread that parses the page, or once the page is parsed.
+ */
+const gchar *threatq_document_json(ThreatqDocument *self);
 
 /* Orders names one dotted component at a time ("a.b" < "a-c", since "a" < "a-c"). */
 gint threatq_field_name_compare(const gchar *a, const gchar *b);
@@ -84,11 +99,7 @@ void threatq_document_append_distinct_item(ThreatqDocumentBuilder *self, Threatq
 /* the arena of the document being built, for text shared by several of its fields */
 ThreatqArena *threatq_document_arena(ThreatqDocumentBuilder *self);
 
-/*
- * Sorts the fields and renders json: compact, nested objects, keys sorted,
- * strings escaped as JSON requires (quote, backslash, control characters;
- * everything else, including non-ASCII, as is).
- */
+/* Sorts the fields and hands out the document. */
 ThreatqDocument *threatq_document_finish(ThreatqDocumentBuilder *self, gint64 timestamp);
 
 #endif

@@ -596,6 +596,8 @@ threatq_map_indicator_json(const gchar *json, gsize length, const ThreatqMapperO
     {
       document = parser.single_document;
       parser.single_document = NULL;
+      if (document)
+        threatq_document_json(document);
       if (!document)
         g_set_error(error, THREATQ_MAPPER_ERROR, THREATQ_MAPPER_ERROR_SHAPE, "the indicator is not a JSON object");
     }

@@ -48,7 +48,7 @@ gboolean threatq_page_parse(const gchar *body, gsize length, const ThreatqMapper
                             ThreatqPage *page, GError **error);
 void threatq_page_clear(ThreatqPage *page);
 
-/* Map a single indicator object given as JSON text (the same code path as a page element). */
+/* Map a single indicator object given as JSON text (the same code path as a page element); json is rendered. */
 ThreatqDocument *threatq_map_indicator_json(const gchar *json, gsize length, const ThreatqMapperOptions *options,
                                             gint64 received_at, GError **error);
 

@@ -13,6 +13,7 @@ struct _ThreatqMessageFactory
   NVHandle fixed_handles[THREATQ_ECS_FIELD_COUNT];
   GHashTable *handles;        /* attribute field name -> NVHandle */
   GString *list_buffer;
+  GString *json_buffer;
 };
 
 ThreatqMessageFactory *
@@ -24,6 +25,7 @@ threatq_message_factory_new(void)
     self->fixed_handles[field] = log_msg_get_value_handle(threatq_ecs_field_name(field));
   self->handles = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   self->list_buffer = g_string_sized_new(256);
+  self->json_buffer = g_string_sized_new(8192);
   return self;
 }
 
@@ -34,6 +36,7 @@ threatq_message_factory_free(ThreatqMessageFactory *self)
     return;
   g_hash_table_destroy(self->handles);
   g_string_free(self->list_buffer, TRUE);
+  g_string_free(self->json_buffer, TRUE);
   g_free(self);
 }
 
@@ -73,17 +76,21 @@ _encode_list(ThreatqMessageFactory *self, const ThreatqField *list, gsize *lengt
 
 /* MESSAGE and the name-value pairs together: sized up front, the table never grows. */
 static gsize
-_payload_size(const ThreatqDocument *document)
+_payload_size(const ThreatqDocument *document, gsize json_length)
 {
-  return document->json_length * 2 + document->field_count * 32;
+  return json_length * 2 + document->field_count * 32;
 }
 
 LogMessage *
 threatq_message_factory_build(ThreatqMessageFactory *self, const ThreatqDocument *document)
 {
-  LogMessage *msg = log_msg_sized_new(_payload_size(document));
+  GString *json = self->json_buffer;
 
-  log_msg_set_value(msg, LM_V_MESSAGE, document->json, document->json_length);
+  g_string_truncate(json, 0);
+  threatq_document_render(document, json);
+
+  LogMessage *msg = log_msg_sized_new(_payload_size(document, json->len));
+  log_msg_set_value(msg, LM_V_MESSAGE, json->str, json->len);
   for (guint i = 0; i < document->field_count; i++)
     {
       const ThreatqField *field = &document->fields[i];

@@ -63,7 +63,8 @@ static void
 _check_document(ThreatqDocument *document)
 {
   CHECK(document != NULL, "NULL document");
-  CHECK(document->fields != NULL && document->json != NULL, "document not finished");
+  CHECK(document->fields != NULL, "document not finished");
+  CHECK(threatq_document_json(document) != NULL, "document not rendered");
 
   for (guint i = 0; i < document->field_count; i++)
     {

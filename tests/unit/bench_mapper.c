@@ -54,8 +54,15 @@ _append_indicator(GString *page, guint i)
 static void
 _consume(ThreatqDocument *document, gpointer user_data)
 {
+  static GString *json;
   gsize *output = user_data;
-  *output += document->json_length + document->field_count;
+
+  /* MESSAGE is rendered where the message is built (the fetcher thread): measure it too */
+  if (!json)
+    json = g_string_sized_new(8192);
+  g_string_truncate(json, 0);
+  threatq_document_render(document, json);
+  *output += json->len + document->field_count;
   threatq_document_free(document);
 }
 

@@ -35,6 +35,7 @@ static void
 _collect(ThreatqDocument *document, gpointer user_data)
 {
   cr_assert_eq(user_data, documents);
+  threatq_document_json(document);
   g_ptr_array_add(documents, document);
 }
 
