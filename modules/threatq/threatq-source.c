@@ -249,41 +249,54 @@ _driver_id(ThreatqSourceDriver *self)
 
 /* handing out */
 
-static LogMessage *
-_take_pending(ThreatqSourceDriver *self)
+/*
+ * Messages are built in bursts and then posted back to back: posted one at a
+ * time, every few messages find the destination idle, and each such wakeup
+ * costs the main loop and the writer more than posting the message.
+ */
+#define THREATQ_POST_BURST 256
+
+/* the page's last message moves the stored cursor past the page; the others keep it at the page */
+static void
+_bookmark(ThreatqSourceDriver *self, gboolean last_of_page)
 {
-  ThreatqReaderPage *page = self->page;
-  ThreatqDocument *document = g_queue_pop_head(&page->documents);
-  LogMessage *msg = threatq_message_factory_build(self->message_factory, document);
   AckTracker *ack_tracker = ((LogSource *) self->super.super.worker)->ack_tracker;
   Bookmark *bookmark = ack_tracker_request_bookmark(ack_tracker);
+  ThreatqReaderPage *page = self->page;
 
-  g_queue_push_tail(&page->spent, document);
-  /* the page's last message moves the stored cursor past the page; the others keep it at the page */
-  threatq_cursor_fill_bookmark(bookmark, &self->cursor_store,
-                               g_queue_is_empty(&page->documents) ? page->next_cursor : page->cursor);
-  return msg;
+  threatq_cursor_fill_bookmark(bookmark, &self->cursor_store, last_of_page ? page->next_cursor : page->cursor);
 }
 
 /*
  * fetch() is called only when the window has room for one message.  Returning
  * one message per call costs an event-loop pass each, so post as many as the
- * window has room for here, and return the last one.
+ * window has room for here (a burst at most), and return the last one.
  */
 static LogThreadedFetchResult
 _hand_out_pending(ThreatqSourceDriver *self)
 {
   LogSource *worker = (LogSource *) self->super.super.worker;
+  ThreatqReaderPage *page = self->page;
   gsize room = window_size_counter_get(&worker->window_size, NULL);
-  LogMessage *msg = _take_pending(self);
+  guint count = MIN(MAX(room, 1), MIN(page->documents.length, THREATQ_POST_BURST));
+  LogMessage *burst[THREATQ_POST_BURST];
 
-  while (room > 1 && !g_queue_is_empty(&self->page->documents))
+  for (guint i = 0; i < count; i++)
     {
-      log_threaded_source_post(&self->super.super, msg);
-      room--;
-      msg = _take_pending(self);
+      ThreatqDocument *document = g_queue_pop_head(&page->documents);
+      burst[i] = threatq_message_factory_build(self->message_factory, document);
+      g_queue_push_tail(&page->spent, document);
     }
-  return (LogThreadedFetchResult) { THREADED_FETCH_SUCCESS, msg };
+
+  gboolean page_done = g_queue_is_empty(&page->documents);
+  for (guint i = 0; i + 1 < count; i++)
+    {
+      _bookmark(self, FALSE);
+      log_threaded_source_post(&self->super.super, burst[i]);
+    }
+  /* the bookmark of the message returned is taken up when the framework posts it */
+  _bookmark(self, page_done);
+  return (LogThreadedFetchResult) { THREADED_FETCH_SUCCESS, burst[count - 1] };
 }
 
 static gboolean
