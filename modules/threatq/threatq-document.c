@@ -101,7 +101,9 @@ typedef struct
 struct _ThreatqDocumentBuilder
 {
   ThreatqArena *arena;
-  GArray *fields;               /* ThreatqField, in the order added */
+  ThreatqField *fields;         /* in the order added */
+  guint field_count;
+  guint field_capacity;
   GArray *items;                /* Item, in the order appended */
   GPtrArray *sorted;            /* ThreatqField * into fields */
   GArray *item_fill;            /* guint per field: items placed so far */
@@ -115,7 +117,8 @@ threatq_document_builder_new(void)
   ThreatqDocumentBuilder *self = g_new0(ThreatqDocumentBuilder, 1);
 
   _init_ecs_fields();
-  self->fields = g_array_sized_new(FALSE, FALSE, sizeof(ThreatqField), 64);
+  self->field_capacity = 64;
+  self->fields = g_new(ThreatqField, self->field_capacity);
   self->items = g_array_sized_new(FALSE, FALSE, sizeof(Item), 32);
   self->sorted = g_ptr_array_sized_new(64);
   self->item_fill = g_array_sized_new(FALSE, TRUE, sizeof(guint), 64);
@@ -128,7 +131,7 @@ threatq_document_builder_free(ThreatqDocumentBuilder *self)
 {
   if (!self)
     return;
-  g_array_free(self->fields, TRUE);
+  g_free(self->fields);
   g_array_free(self->items, TRUE);
   g_ptr_array_free(self->sorted, TRUE);
   g_array_free(self->item_fill, TRUE);
@@ -140,7 +143,7 @@ void
 threatq_document_begin(ThreatqDocumentBuilder *self, ThreatqArena *arena)
 {
   self->arena = arena;
-  g_array_set_size(self->fields, 0);
+  self->field_count = 0;
   g_array_set_size(self->items, 0);
   if (self->named_count > MAX_SCANNED_NAMED_LISTS)
     g_hash_table_remove_all(self->named_lists);
@@ -162,8 +165,12 @@ _length(const gchar *text, gssize length)
 static ThreatqField *
 _add_field(ThreatqDocumentBuilder *self, ThreatqEcsField id, ThreatqFieldType type)
 {
-  g_array_set_size(self->fields, self->fields->len + 1);
-  ThreatqField *field = &g_array_index(self->fields, ThreatqField, self->fields->len - 1);
+  if (G_UNLIKELY(self->field_count == self->field_capacity))
+    {
+      self->field_capacity *= 2;
+      self->fields = g_renew(ThreatqField, self->fields, self->field_capacity);
+    }
+  ThreatqField *field = &self->fields[self->field_count++];
 
   memset(field, 0, sizeof(*field));
   field->id = (guint8) id;
@@ -220,14 +227,14 @@ ThreatqList
 threatq_document_add_list(ThreatqDocumentBuilder *self, ThreatqEcsField id)
 {
   _add_field(self, id, THREATQ_FIELD_LIST);
-  return self->fields->len - 1;
+  return self->field_count - 1;
 }
 
 ThreatqList
 threatq_document_add_named_list(ThreatqDocumentBuilder *self, const gchar *name, gsize length)
 {
   ThreatqField *field = _add_field(self, THREATQ_ECS_NAMED, THREATQ_FIELD_LIST);
-  ThreatqList list = self->fields->len - 1;
+  ThreatqList list = self->field_count - 1;
 
   field->name = threatq_arena_strndup(self->arena, name, length);
   field->name_length = (guint32) length;
@@ -235,9 +242,9 @@ threatq_document_add_named_list(ThreatqDocumentBuilder *self, const gchar *name,
   if (self->named_count == MAX_SCANNED_NAMED_LISTS + 1)
     {
       /* from here on, look names up in the table: put the earlier ones in */
-      for (guint i = 0; i < self->fields->len; i++)
+      for (guint i = 0; i < self->field_count; i++)
         {
-          ThreatqField *earlier = &g_array_index(self->fields, ThreatqField, i);
+          ThreatqField *earlier = &self->fields[i];
           if (earlier->id == THREATQ_ECS_NAMED)
             g_hash_table_insert(self->named_lists, (gpointer) earlier->name, GUINT_TO_POINTER(i + 1));
         }
@@ -256,9 +263,9 @@ threatq_document_lookup_list(ThreatqDocumentBuilder *self, const gchar *name, Th
       *list = found - 1;
       return found != 0;
     }
-  for (guint i = 0; i < self->fields->len; i++)
+  for (guint i = 0; i < self->field_count; i++)
     {
-      const ThreatqField *field = &g_array_index(self->fields, ThreatqField, i);
+      const ThreatqField *field = &self->fields[i];
       if (field->id == THREATQ_ECS_NAMED && strcmp(field->name, name) == 0)
         {
           *list = i;
@@ -274,7 +281,7 @@ threatq_document_append_item_ref(ThreatqDocumentBuilder *self, ThreatqList list,
   Item entry = { list, item };
 
   g_array_append_val(self->items, entry);
-  g_array_index(self->fields, ThreatqField, list).item_count++;
+  self->fields[list].item_count++;
 }
 
 void
@@ -305,11 +312,11 @@ _sort_fields(ThreatqDocumentBuilder *self)
 {
   GPtrArray *sorted = self->sorted;
 
-  g_ptr_array_set_size(sorted, 0);
-  for (guint i = 0; i < self->fields->len; i++)
-    g_ptr_array_add(sorted, &g_array_index(self->fields, ThreatqField, i));
-
+  g_ptr_array_set_size(sorted, self->field_count);
   gpointer *pdata = sorted->pdata;
+  for (guint i = 0; i < self->field_count; i++)
+    pdata[i] = &self->fields[i];
+
   for (guint i = 1; i < sorted->len; i++)
     {
       ThreatqField *field = pdata[i];
@@ -327,12 +334,12 @@ _sort_fields(ThreatqDocumentBuilder *self)
 static void
 _place_items(ThreatqDocumentBuilder *self)
 {
-  GArray *fields = self->fields;
+  ThreatqField *fields = self->fields;
 
-  g_array_set_size(self->item_fill, fields->len);
-  for (guint i = 0; i < fields->len; i++)
+  g_array_set_size(self->item_fill, self->field_count);
+  for (guint i = 0; i < self->field_count; i++)
     {
-      ThreatqField *field = &g_array_index(fields, ThreatqField, i);
+      ThreatqField *field = &fields[i];
       g_array_index(self->item_fill, guint, i) = 0;
       if (field->type == THREATQ_FIELD_LIST)
         field->items = threatq_arena_alloc(self->arena, MAX(field->item_count, 1) * sizeof(gchar *));
@@ -340,7 +347,7 @@ _place_items(ThreatqDocumentBuilder *self)
   for (guint i = 0; i < self->items->len; i++)
     {
       const Item *item = &g_array_index(self->items, Item, i);
-      ThreatqField *field = &g_array_index(fields, ThreatqField, item->list);
+      ThreatqField *field = &fields[item->list];
       guint *fill = &g_array_index(self->item_fill, guint, item->list);
       ((const gchar **) field->items)[(*fill)++] = item->text;
     }

@@ -55,8 +55,13 @@ _digits(const gchar *p, guint count, guint *value)
   return TRUE;
 }
 
-gboolean
-threatq_mapper_parse_date(const gchar *text, gsize length, gint64 *msec)
+typedef struct
+{
+  guint year, month, day, hour, minute, second, millis;
+} DateParts;
+
+static gboolean
+_parse_parts(const gchar *text, gsize length, DateParts *date)
 {
   guint year, month, day, hour, minute, second, millis = 0;
 
@@ -89,8 +94,25 @@ threatq_mapper_parse_date(const gchar *text, gsize length, gint64 *msec)
       || second > 59)
     return FALSE;
 
-  gint64 days = _days_from_civil(year, month, day);
-  *msec = days * MSEC_PER_DAY + ((gint64) hour * 3600 + minute * 60 + second) * 1000 + millis;
+  *date = (DateParts) { year, month, day, hour, minute, second, millis };
+  return TRUE;
+}
+
+static gint64
+_to_msec(const DateParts *date)
+{
+  gint64 days = _days_from_civil(date->year, date->month, date->day);
+  return days * MSEC_PER_DAY + ((gint64) date->hour * 3600 + date->minute * 60 + date->second) * 1000 + date->millis;
+}
+
+gboolean
+threatq_mapper_parse_date(const gchar *text, gsize length, gint64 *msec)
+{
+  DateParts date;
+
+  if (!_parse_parts(text, length, &date))
+    return FALSE;
+  *msec = _to_msec(&date);
   return TRUE;
 }
 
@@ -100,6 +122,43 @@ _put2(gchar *p, guint v)
   p[0] = (gchar) ('0' + v / 10);
   p[1] = (gchar) ('0' + v % 10);
   return p + 2;
+}
+
+/* year 1..9999 (4 digits), as parsed */
+static gsize
+_format_parts(const DateParts *date, gchar buffer[THREATQ_DATE_BUFFER_SIZE])
+{
+  gchar *p = buffer;
+
+  p = _put2(p, date->year / 100);
+  p = _put2(p, date->year % 100);
+  *p++ = '-';
+  p = _put2(p, date->month);
+  *p++ = '-';
+  p = _put2(p, date->day);
+  *p++ = 'T';
+  p = _put2(p, date->hour);
+  *p++ = ':';
+  p = _put2(p, date->minute);
+  *p++ = ':';
+  p = _put2(p, date->second);
+  *p++ = '.';
+  *p++ = (gchar) ('0' + date->millis / 100);
+  p = _put2(p, date->millis % 100);
+  *p++ = 'Z';
+  *p = '\0';
+  return (gsize) (p - buffer);
+}
+
+gsize
+threatq_mapper_normalise_date(const gchar *text, gsize length, gint64 *msec, gchar buffer[THREATQ_DATE_BUFFER_SIZE])
+{
+  DateParts date;
+
+  if (!_parse_parts(text, length, &date))
+    return 0;
+  *msec = _to_msec(&date);
+  return _format_parts(&date, buffer);
 }
 
 gsize

@@ -22,4 +22,13 @@ gboolean threatq_mapper_parse_date(const gchar *text, gsize length, gint64 *msec
 /* Formats milliseconds since the epoch (>= 0001-01-01) as ISO 8601 UTC with milliseconds; returns the length. */
 gsize threatq_mapper_format_date(gint64 msec, gchar buffer[THREATQ_DATE_BUFFER_SIZE]);
 
+/*
+ * Both at once: parses text like threatq_mapper_parse_date() and writes what
+ * threatq_mapper_format_date() would make of the result, straight from the
+ * parsed fields (no calendar round trip); returns the length, 0 when text is
+ * not a date.
+ */
+gsize threatq_mapper_normalise_date(const gchar *text, gsize length, gint64 *msec,
+                                    gchar buffer[THREATQ_DATE_BUFFER_SIZE]);
+
 #endif

@@ -69,11 +69,41 @@ threatq_indicator_clear(ThreatqIndicator *self)
  * off: it misses decoded escapes such as a lone "\udc00", and rejecting the
  * page instead would stop the collection at that page for good.
  */
+#define ONES G_GUINT64_CONSTANT(0x0101010101010101)
+#define HIGHS G_GUINT64_CONSTANT(0x8080808080808080)
+
+/* no byte >= 0x80 and no NUL: valid UTF-8 as it is, which nearly every value is */
+static inline gboolean
+_is_plain_ascii(const gchar *text, gsize length)
+{
+  gsize i = 0;
+
+  for (; i + 8 <= length; i += 8)
+    {
+      guint64 word;
+      memcpy(&word, text + i, 8);
+      if ((word | ((word - ONES) & ~word)) & HIGHS)
+        return FALSE;
+    }
+  for (; i < length; i++)
+    if ((guchar) text[i] >= 0x80 || text[i] == '\0')
+      return FALSE;
+  return TRUE;
+}
+
 void
 threatq_append_valid_utf8(GString *out, const gchar *text, gsize length)
 {
   const gchar *end = text + length;
   const gchar *invalid;
+
+  if (_is_plain_ascii(text, length))
+    {
+      gsize used = out->len;
+      g_string_set_size(out, used + length);
+      memcpy(out->str + used, text, length);
+      return;
+    }
 
   while (!g_utf8_validate_len(text, end - text, &invalid))
     {
@@ -278,9 +308,12 @@ _parse_dates(ThreatqMapping *self, Mapping *mapping)
       gsize length;
       const gchar *text = _text(self, &self->indicator->dates[i], &length);
 
-      mapping->date_ok[i] = text && threatq_mapper_parse_date(text, length, &mapping->date_msec[i]);
+      gchar iso[THREATQ_DATE_BUFFER_SIZE];
+      gsize iso_length = text ? threatq_mapper_normalise_date(text, length, &mapping->date_msec[i], iso) : 0;
+
+      mapping->date_ok[i] = iso_length > 0;
       if (mapping->date_ok[i])
-        mapping->date_text[i] = _format_date(mapping->document, mapping->date_msec[i]);
+        mapping->date_text[i] = threatq_arena_strndup(threatq_document_arena(mapping->document), iso, iso_length);
       else if (text)
         _add_error(self, mapping, "%s: cannot parse date '%s'", threatq_ecs_field_name(date_fields[i]),
                    _quote_value(self, text, length));
@@ -423,14 +456,15 @@ _attribute_field_name(ThreatqMapping *self, const gchar *name, gsize length)
   GString *scratch = self->scratch;
   gboolean ascii = TRUE;
 
-  g_string_truncate(scratch, 0);
-  g_string_append_len(scratch, "threatq.attributes.", 19);
+  g_string_set_size(scratch, 19 + length);
+  memcpy(scratch->str, "threatq.attributes.", 19);
+  gchar *out = scratch->str + 19;
   for (gsize i = 0; i < length; i++)
     {
       gchar c = name[i];
       if ((guchar) c >= 0x80)
         ascii = FALSE;
-      g_string_append_c(scratch, c == ' ' || c == '.' ? '_' : g_ascii_tolower(c));
+      out[i] = c == ' ' || c == '.' ? '_' : c >= 'A' && c <= 'Z' ? (gchar) (c + ('a' - 'A')) : c;
     }
   if (!ascii)
     {

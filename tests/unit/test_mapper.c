@@ -995,7 +995,11 @@ Test(mapper, date_parser)
     "2021-10-01 18:36:03.", "2021-10-01 18:36:03+02:00", "２021-10-01 18:36:03", "2021-10-01 -1:36:03",
   };
   for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
-    cr_assert_not(threatq_mapper_parse_date(bad[i], strlen(bad[i]), &msec), "accepted '%s'", bad[i]);
+    {
+      gchar buffer[THREATQ_DATE_BUFFER_SIZE];
+      cr_assert_not(threatq_mapper_parse_date(bad[i], strlen(bad[i]), &msec), "accepted '%s'", bad[i]);
+      cr_assert_eq(threatq_mapper_normalise_date(bad[i], strlen(bad[i]), &msec, buffer), 0, "accepted '%s'", bad[i]);
+    }
 
   const struct
   {
@@ -1020,6 +1024,13 @@ Test(mapper, date_parser)
       cr_assert_eq(msec, good[i].msec, "%s: %" G_GINT64_FORMAT, good[i].text, msec);
       cr_assert_eq(threatq_mapper_format_date(msec, buffer), strlen(good[i].iso));
       cr_assert_str_eq(buffer, good[i].iso);
+      /* parsing and formatting at once gives the same */
+      memset(buffer, 'x', sizeof(buffer));
+      msec = 42;
+      cr_assert_eq(threatq_mapper_normalise_date(good[i].text, strlen(good[i].text), &msec, buffer),
+                   strlen(good[i].iso), "%s", good[i].text);
+      cr_assert_str_eq(buffer, good[i].iso);
+      cr_assert_eq(msec, good[i].msec);
     }
 
   /* every day of four centuries round-trips through the formatter, matching GDateTime */
@@ -1037,6 +1048,11 @@ Test(mapper, date_parser)
       buffer[19] = '\0';
       cr_assert(threatq_mapper_parse_date(buffer, 19, &msec));
       cr_assert_eq(msec, when - 789);
+      gchar normalised[THREATQ_DATE_BUFFER_SIZE];
+      buffer[19] = '.';
+      cr_assert_eq(threatq_mapper_normalise_date(buffer, 23, &msec, normalised), 24, "%s", expected);
+      cr_assert_str_eq(normalised, expected);
+      cr_assert_eq(msec, when);
       g_free(expected);
       g_date_time_unref(reference);
     }
