@@ -14,10 +14,10 @@ Components:
   JSON parsing (yajl)                  libyajl's lexer/parser
   threatq: collect (callbacks)         the module's yajl callbacks filling the indicator
   threatq: map to ECS                  threatq_mapping_map and helpers (dates, URLs, TLP,
-                                       the document's field list)
-  threatq: render MESSAGE JSON         threatq_document_finish (sort + JSON writer)
-  message build (log_msg_*/nv_table)   threatq_message_new -> log_msg_set_value, nv_table,
-                                       log_msg_get_value_handle
+                                       the document builder, its arena, sorting the fields)
+  threatq: render MESSAGE JSON         threatq_document_render (the JSON writer, fetcher thread)
+  message build (log_msg_*/nv_table)   threatq_message_factory_build -> log_msg_set_value,
+                                       nv_table
   post/ack/flow control                log_source_post, the ack tracker and bookmarks
   event loop, thread hand-off          ivykis (epoll, timerfd, eventfd), futex wake-ups
   destination (template + file writer) log_writer, log_template, log_proto, affile, writev
@@ -43,16 +43,18 @@ TRANSPARENT_DSO = re.compile(r"(libc\.so|libglib-2\.0|ld-linux|\[vdso\]|libpthre
 THREATQ_COLLECT = re.compile(r"^(_on_\w+|_scalar\w*|_indicator_slot\w*|_indicator_key|_container_\w+|"
                              r"_push|_begin_indicator|threatq_indicator_\w+|_run|threatq_page_parse|"
                              r"_parser_\w+|_shape_error|_accept_page)")
-THREATQ_RENDER = re.compile(r"^(threatq_document_finish|_render\w*|_append_json_string|_append_value|"
-                            r"_word_needs_escape|_compare_fields|threatq_field_name_compare)")
+THREATQ_RENDER = re.compile(r"^(threatq_document_render|threatq_document_json|_append_json_string|"
+                            r"_append_value|_append_key|_word_needs_escape)")
 THREATQ_MAP = re.compile(r"^(threatq_mapping_\w+|threatq_mapper_\w+|threatq_url_parse|_map_\w+|"
                          r"_add_\w+|_parse_\w+|_text\w*|_normalise_tlp|_attribute_field_name|"
                          r"_confidence|_find_type_rule|_quote_value|threatq_document_\w+|_allocate|"
-                         r"_field_new|_civil_from_days|_days_from_civil)")
+                         r"_field_new|_civil_from_days|_days_from_civil|threatq_arena_\w+|_sort_fields|"
+                         r"_place_items|_compare_fields|threatq_field_name_compare|_format_\w+|_to_msec|"
+                         r"_is_plain_ascii|threatq_append_valid_utf8)")
 THREATQ_HTTP = re.compile(r"^(threatq_client_\w+|_write_body|_read_header|_perform|_request_page|"
                           r"_fetch_token|_check_abort|_setup_common)")
-THREATQ_MESSAGE = re.compile(r"^(threatq_message_new|_set_list|_queue_document)")
-THREATQ_POST = re.compile(r"^(_hand_out_pending|threatq_cursor_\w+|_bookmark_\w+|ack_tracker_\w+|"
+THREATQ_MESSAGE = re.compile(r"^(threatq_message_\w+|_encode_list|_handle|_payload_size|_queue_document)")
+THREATQ_POST = re.compile(r"^(_hand_out_pending|threatq_cursor_\w+|_bookmark\w*|ack_tracker_\w+|"
                           r"_fetch|_fetch_page)$")
 
 SNG_MESSAGE = re.compile(r"^(log_msg_(?!ack|drop|refcache)\w+|nv_table_\w+|nv_registry_\w+|"
@@ -188,14 +190,28 @@ INCLUSIVE = [
     ("__x64_sys_epoll_wait", "epoll_wait()"),
     ("__x64_sys_futex", "futex() (mutex/condvar hand-off between threads)"),
     ("curl_easy_perform", "curl_easy_perform (HTTP, all of it)"),
-    ("threatq_page_parse", "threatq_page_parse (yajl + callbacks + mapping + message build)"),
-    ("threatq_mapping_map", "threatq_mapping_map (ECS mapping + MESSAGE rendering)"),
-    ("threatq_message_new", "threatq_message_new (LogMessage with every field)"),
+    ("threatq_page_parse", "threatq_page_parse (yajl + callbacks + mapping)"),
+    ("threatq_mapping_map", "threatq_mapping_map (ECS mapping, document in the page arena)"),
+    ("threatq_message_factory_build", "threatq_message_factory_build (MESSAGE + every field)"),
     ("log_msg_get_value_handle", "  of it log_msg_get_value_handle (name -> handle, locked)"),
     ("nv_table_realloc", "  of it nv_table_realloc (the message outgrowing its first size)"),
     ("log_source_post", "log_source_post (post, queue, flow control)"),
     ("ack_tracker_request_bookmark", "bookmark per message (ack tracker)"),
 ]
+
+
+def role(comps):
+    """What a thread is, from the component it spends most on."""
+    first = comps.most_common(1)[0][0] if comps else ""
+    if first in ("JSON parsing (yajl)", "threatq: collect (callbacks)", "threatq: map to ECS",
+                 "HTTP (libcurl + socket I/O)"):
+        return "threatq-reader: HTTP, parsing, mapping"
+    if first in ("message build (log_msg_*/nv_table)", "threatq: render MESSAGE JSON",
+                 "post/ack/flow control (syslog-ng core)"):
+        return "fetcher: MESSAGE, name-value pairs, posting"
+    if first == "destination (template + file writer)":
+        return "destination writer"
+    return "main loop"
 
 
 def summarise(perf_data, top=0, out=sys.stdout, n=0):
@@ -235,12 +251,12 @@ def summarise(perf_data, top=0, out=sys.stdout, n=0):
     for tid, count in by_tid.most_common(6):
         main_comps = ", ".join("%s %.0f%%" % (c, 100.0 * k / count)
                                for c, k in by_tid_comp[tid].most_common(3))
-        print("  tid %-7d %5.1f%% of samples (~%.2f s CPU): %s"
-              % (tid, 100.0 * count / total, count / 997.0, main_comps), file=out)
+        print("  tid %-7d %5.1f%% of samples (~%.2f s CPU) [%s]: %s"
+              % (tid, 100.0 * count / total, count / 997.0, role(by_tid_comp[tid]), main_comps), file=out)
     busiest, count = by_tid.most_common(1)[0]
-    per = (" = %s us per indicator" if n else "%s") 
-    print("the busiest thread (tid %d: the fetcher, the critical path), by component:" % busiest,
-          file=out)
+    per = (" = %s us per indicator" if n else "%s")
+    print("the busiest thread (tid %d, %s: the critical path), by component:"
+          % (busiest, role(by_tid_comp[busiest])), file=out)
     for comp, k in by_tid_comp[busiest].most_common():
         if 100.0 * k / count >= 0.5:
             print("  %-46s %6.1f%%%s" % (comp, 100.0 * k / count,
