@@ -374,3 +374,68 @@ Test(page, a_full_page)
   threatq_page_clear(&page);
   g_string_free(body, TRUE);
 }
+
+/* The documents of a page share one arena and one builder: nothing of one may leak into the next. */
+Test(page, documents_share_the_page_memory_without_mixing)
+{
+  GString *body = g_string_new("{\"data\":[");
+  GString *big = g_string_new(NULL);
+
+  /* a value bigger than an arena block, and one a quarter of it: they get blocks of their own */
+  for (guint i = 0; i < 100000; i++)
+    g_string_append_c(big, (gchar) ('a' + i % 26));
+  for (guint doc = 0; doc < 4; doc++)
+    {
+      guint names = doc % 2 ? 2 : 20;     /* many attribute names (a table), then few (a scan) */
+      g_string_append_printf(body, "%s{\"id\":%u,\"value\":\"v%u\",\"description\":\"%.*s\",\"attributes\":[",
+                             doc ? "," : "", doc, doc, doc == 2 ? 100000 : 17000 + doc, big->str);
+      for (guint i = 0; i < 2 * names; i++)
+        g_string_append_printf(body, "%s{\"name\":\"N%u\",\"value\":\"%u-%u\"}", i ? "," : "", i % names,
+                               doc, i);
+      g_string_append(body, "]}");
+    }
+  g_string_append(body, "],\"nextCursorMark\":\"end\"}");
+
+  ThreatqPage page;
+  _expect_ok(body->str, &page, 4, 0);
+
+  /* freed out of order: each document keeps the page's memory alive for the others */
+  threatq_document_free(g_ptr_array_index(documents, 1));
+  g_ptr_array_index(documents, 1) = NULL;
+
+  for (guint doc = 0; doc < 4; doc += 2)
+    {
+      ThreatqDocument *document = g_ptr_array_index(documents, doc);
+      const ThreatqField *description = threatq_document_find(document, "threat.indicator.description");
+      guint length = doc == 2 ? 100000 : 17000 + doc;
+      cr_assert_eq(description->text_length, length);
+      cr_assert(strncmp(description->text, big->str, length) == 0 && description->text[length] == '\0');
+
+      guint attribute_fields = 0;
+      for (guint i = 0; i < document->field_count; i++)
+        if (g_str_has_prefix(document->fields[i].name, "threatq.attributes."))
+          {
+            /* the same names in every document: a name looked up in a stale table would show here */
+            const ThreatqField *field = &document->fields[i];
+            cr_assert_eq(field->item_count, 2, "%s in document %u", field->name, doc);
+            guint n = (guint) g_ascii_strtoull(field->name + strlen("threatq.attributes.n"), NULL, 10);
+            gchar *first = g_strdup_printf("%u-%u", doc, n), *second = g_strdup_printf("%u-%u", doc, n + 20);
+            cr_assert_str_eq(field->items[0], first);
+            cr_assert_str_eq(field->items[1], second);
+            g_free(first);
+            g_free(second);
+            attribute_fields++;
+          }
+      cr_assert_eq(attribute_fields, 20, "document %u", doc);
+      gchar *expected = g_strdup_printf("\"n19\":[\"%u-19\",\"%u-39\"]", doc, doc);
+      cr_assert(strstr(threatq_document_json(document), expected), "%s", document->json);
+      g_free(expected);
+    }
+
+  ThreatqDocument *few = g_ptr_array_index(documents, 3);
+  cr_assert_str_eq(threatq_document_find(few, "threatq.attributes.n1")->items[1], "3-3");
+  cr_assert_null(threatq_document_find(few, "threatq.attributes.n5"));
+  threatq_page_clear(&page);
+  g_string_free(big, TRUE);
+  g_string_free(body, TRUE);
+}
