@@ -5,7 +5,7 @@
 #include "logmsg/logmsg.h"
 #include "threatq-document.h"
 
-/* Caches name-value handles; used by one thread (the fetcher) at a time. */
+/* Caches name-value handles and a render buffer; used by one thread (the fetcher) at a time. */
 typedef struct _ThreatqMessageFactory ThreatqMessageFactory;
 
 ThreatqMessageFactory *threatq_message_factory_new(void);
