@@ -5,9 +5,9 @@
  * The reader thread (threatq-reader.c) requests and maps pages; syslog-ng's
  * fetcher thread takes them one at a time, builds their messages (rendering
  * MESSAGE) in bursts and posts them no faster than the window (log-iw-size())
- * allows, so flow control holds the paging back.  Every message carries a bookmark; the cursor in the persist file
- * moves to a page's nextCursorMark only when the page's last message has
- * been acknowledged.
+ * allows, so flow control holds the paging back.  Every message carries a
+ * bookmark; the cursor in the persist file moves to a page's nextCursorMark
+ * only when the page's last message has been acknowledged.
  */
 #include "threatq-source.h"
 #include "threatq-client.h"
