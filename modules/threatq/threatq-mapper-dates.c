@@ -105,17 +105,6 @@ _to_msec(const DateParts *date)
   return days * MSEC_PER_DAY + ((gint64) date->hour * 3600 + date->minute * 60 + date->second) * 1000 + date->millis;
 }
 
-gboolean
-threatq_mapper_parse_date(const gchar *text, gsize length, gint64 *msec)
-{
-  DateParts date;
-
-  if (!_parse_parts(text, length, &date))
-    return FALSE;
-  *msec = _to_msec(&date);
-  return TRUE;
-}
-
 static gchar *
 _put2(gchar *p, guint v)
 {
@@ -124,14 +113,27 @@ _put2(gchar *p, guint v)
   return p + 2;
 }
 
-/* year 1..9999 (4 digits), as parsed */
+/* at least 4 digits */
+static gchar *
+_put_year(gchar *p, guint year)
+{
+  if (year < 10000)
+    return _put2(_put2(p, year / 100), year % 100);
+
+  gchar digits[10];
+  gint n = 0;
+  for (; year > 0; year /= 10)
+    digits[n++] = (gchar) ('0' + year % 10);
+  while (n > 0)
+    *p++ = digits[--n];
+  return p;
+}
+
 static gsize
 _format_parts(const DateParts *date, gchar buffer[THREATQ_DATE_BUFFER_SIZE])
 {
-  gchar *p = buffer;
+  gchar *p = _put_year(buffer, date->year);
 
-  p = _put2(p, date->year / 100);
-  p = _put2(p, date->year % 100);
   *p++ = '-';
   p = _put2(p, date->month);
   *p++ = '-';
@@ -172,37 +174,16 @@ threatq_mapper_format_date(gint64 msec, gchar buffer[THREATQ_DATE_BUFFER_SIZE])
       days--;
     }
 
+  DateParts date;
   gint64 year;
-  guint month, day;
-  _civil_from_days(days, &year, &month, &day);
-  if (year < 1)
-    year = 1;            /* not reachable from parsed dates plus a bounded duration */
-
-  gchar *p = buffer;
-  gchar year_digits[20];
-  gint n = 0;
-  for (gint64 y = year; y > 0 && n < (gint) sizeof(year_digits); y /= 10)
-    year_digits[n++] = (gchar) ('0' + y % 10);
-  while (n < 4)
-    year_digits[n++] = '0';
-  while (n > 0)
-    *p++ = year_digits[--n];
+  _civil_from_days(days, &year, &date.month, &date.day);
+  /* year < 1 is not reachable from parsed dates plus a bounded duration */
+  date.year = (guint) MAX(year, 1);
 
   guint ms = (guint) rest;
-  *p++ = '-';
-  p = _put2(p, month);
-  *p++ = '-';
-  p = _put2(p, day);
-  *p++ = 'T';
-  p = _put2(p, ms / 3600000);
-  *p++ = ':';
-  p = _put2(p, ms / 60000 % 60);
-  *p++ = ':';
-  p = _put2(p, ms / 1000 % 60);
-  *p++ = '.';
-  *p++ = (gchar) ('0' + ms % 1000 / 100);
-  p = _put2(p, ms % 100);
-  *p++ = 'Z';
-  *p = '\0';
-  return (gsize) (p - buffer);
+  date.hour = ms / 3600000;
+  date.minute = ms / 60000 % 60;
+  date.second = ms / 1000 % 60;
+  date.millis = ms % 1000;
+  return _format_parts(&date, buffer);
 }
