@@ -231,6 +231,14 @@ threatq_document_add_list(ThreatqDocumentBuilder *self, ThreatqEcsField id)
 }
 
 ThreatqList
+threatq_document_list_on_demand(ThreatqDocumentBuilder *self, ThreatqList *list, ThreatqEcsField id)
+{
+  if (*list == THREATQ_NO_LIST)
+    *list = threatq_document_add_list(self, id);
+  return *list;
+}
+
+ThreatqList
 threatq_document_add_named_list(ThreatqDocumentBuilder *self, const gchar *name, gsize length)
 {
   ThreatqField *field = _add_field(self, THREATQ_ECS_NAMED, THREATQ_FIELD_LIST);

@@ -87,6 +87,12 @@ void threatq_document_add_string_ref(ThreatqDocumentBuilder *self, ThreatqEcsFie
                                      gssize length);
 void threatq_document_add_integer(ThreatqDocumentBuilder *self, ThreatqEcsField field, gint64 value);
 ThreatqList threatq_document_add_list(ThreatqDocumentBuilder *self, ThreatqEcsField field);
+/*
+ * For a list that exists only once it has an item: start *list at
+ * THREATQ_NO_LIST; the first call adds the list, every call returns it.
+ */
+#define THREATQ_NO_LIST G_MAXUINT
+ThreatqList threatq_document_list_on_demand(ThreatqDocumentBuilder *self, ThreatqList *list, ThreatqEcsField field);
 /* a list under a name known only at run time (copied) */
 ThreatqList threatq_document_add_named_list(ThreatqDocumentBuilder *self, const gchar *name, gsize length);
 /* the list added earlier in this document under name, or FALSE */

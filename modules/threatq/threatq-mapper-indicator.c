@@ -252,8 +252,7 @@ _quote_value(ThreatqMapping *self, const gchar *text, gsize length)
 typedef struct
 {
   ThreatqDocumentBuilder *document;
-  gboolean has_errors;
-  ThreatqList errors;
+  ThreatqList errors;           /* THREATQ_NO_LIST until the first error */
   gboolean date_ok[THREATQ_DATE_COUNT];
   gint64 date_msec[THREATQ_DATE_COUNT];
   const gchar *date_text[THREATQ_DATE_COUNT];   /* formatted once, in the arena: most are used twice */
@@ -271,15 +270,13 @@ _add_error(ThreatqMapping *self, Mapping *mapping, const gchar *format, ...)
 {
   va_list args;
 
-  if (!mapping->has_errors)
-    {
-      mapping->errors = threatq_document_add_list(mapping->document, THREATQ_ECS_ERROR_MESSAGE);
-      mapping->has_errors = TRUE;
-    }
   va_start(args, format);
   gchar *message = g_strdup_vprintf(format, args);
   va_end(args);
-  threatq_document_append_item(mapping->document, mapping->errors, message, -1);
+  threatq_document_append_item(mapping->document,
+                               threatq_document_list_on_demand(mapping->document, &mapping->errors,
+                                                               THREATQ_ECS_ERROR_MESSAGE),
+                               message, -1);
   g_free(message);
 }
 
@@ -409,8 +406,7 @@ static void
 _map_tlp(ThreatqMapping *self, ThreatqDocumentBuilder *document)
 {
   GArray *sources = self->indicator->sources;
-  gboolean added = FALSE;
-  ThreatqList tlp = 0;
+  ThreatqList tlp = THREATQ_NO_LIST;
 
   for (guint i = 0; i < sources->len; i++)
     {
@@ -418,12 +414,10 @@ _map_tlp(ThreatqMapping *self, ThreatqDocumentBuilder *document)
       const gchar *text = _text(self, &g_array_index(sources, ThreatqSource, i).tlp_name, &length);
 
       if (text && (text = _normalise_tlp(text, length)))
-        {
-          if (!added)
-            tlp = threatq_document_add_list(document, THREATQ_ECS_INDICATOR_MARKING_TLP);
-          added = TRUE;
-          threatq_document_append_distinct_item(document, tlp, text, -1);
-        }
+        threatq_document_append_distinct_item(document,
+                                              threatq_document_list_on_demand(document, &tlp,
+                                                                              THREATQ_ECS_INDICATOR_MARKING_TLP),
+                                              text, -1);
     }
 }
 
@@ -431,8 +425,7 @@ static void
 _map_providers(ThreatqMapping *self, ThreatqDocumentBuilder *document)
 {
   GArray *sources = self->indicator->sources;
-  gboolean added = FALSE;
-  ThreatqList providers = 0;
+  ThreatqList providers = THREATQ_NO_LIST;
 
   for (guint i = 0; i < sources->len; i++)
     {
@@ -440,12 +433,10 @@ _map_providers(ThreatqMapping *self, ThreatqDocumentBuilder *document)
       const gchar *text = _text(self, &g_array_index(sources, ThreatqSource, i).name, &length);
 
       if (text)
-        {
-          if (!added)
-            providers = threatq_document_add_list(document, THREATQ_ECS_INDICATOR_PROVIDER);
-          added = TRUE;
-          threatq_document_append_distinct_item(document, providers, text, (gssize) length);
-        }
+        threatq_document_append_distinct_item(document,
+                                              threatq_document_list_on_demand(document, &providers,
+                                                                              THREATQ_ECS_INDICATOR_PROVIDER),
+                                              text, (gssize) length);
     }
 }
 
@@ -503,19 +494,16 @@ static void
 _map_adversaries(ThreatqMapping *self, ThreatqDocumentBuilder *document)
 {
   GArray *adversaries = self->indicator->adversaries;
-  gboolean added = FALSE;
-  ThreatqList list = 0;
+  ThreatqList list = THREATQ_NO_LIST;
 
   for (guint i = 0; i < adversaries->len; i++)
     {
       gsize length;
       const gchar *name = _text(self, &g_array_index(adversaries, ThreatqValue, i), &length);
-      if (!name)
-        continue;
-      if (!added)
-        list = threatq_document_add_list(document, THREATQ_ECS_THREATQ_ADVERSARIES);
-      added = TRUE;
-      threatq_document_append_item(document, list, name, (gssize) length);
+      if (name)
+        threatq_document_append_item(document,
+                                     threatq_document_list_on_demand(document, &list, THREATQ_ECS_THREATQ_ADVERSARIES),
+                                     name, (gssize) length);
     }
 }
 
@@ -699,7 +687,7 @@ ThreatqDocument *
 threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator)
 {
   ThreatqDocumentBuilder *document = self->builder;
-  Mapping mapping = { .document = document };
+  Mapping mapping = { .document = document, .errors = THREATQ_NO_LIST };
   gint64 timestamp;
 
   self->indicator = indicator;
