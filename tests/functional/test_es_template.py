@@ -193,8 +193,8 @@ def _with(t, dotted, mapping):
 @pytest.mark.parametrize("field,mapping,expect", [
     ("threatq.id", {"type": "ip"}, "ip needs a string"),
     ("threatq.indicator_value", {"type": "ip"}, "not an IP address"),
-    ("threatq.score", {"type": "long"}, None),  # accepted while every score is an integer
-    ("threatq.id", {"type": "integer"}, None),
+    ("threatq.id", {"type": "integer"}, None),  # a control: a narrower type that still fits
+    ("threatq.id", {"type": "byte"}, "byte out of range"),
     ("threatq.updated_at", {"type": "date", "format": "epoch_millis"}, "does not parse"),
     ("threatq.updated_at", {"type": "date", "format": "yyyy/MM/dd"}, "UnsupportedMapping"),
     ("event.dataset", {"type": "constant_keyword", "value": "ti_misp.threat"},

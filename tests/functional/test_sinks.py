@@ -119,6 +119,32 @@ def test_template_is_put_before_the_first_bulk_request(emulator_factory, syslog_
     assert syslog_ng.stop() == 0
 
 
+def test_template_with_several_urls(emulator_factory, syslog_ng, bulk_receiver, tmp_path):
+    """url() with two URLs, the first one down and the second with a query string: the
+    template still goes to the one that answers, before any document."""
+    require_http()
+    emu = emulator_factory(indicators=10)
+    source = syslogng.threatq_source(**syslogng.base_source_opts(emu, emu.collections()[0]))
+    config = """@version: 3.38
+%s
+options { stats-freq(0); time-reopen(1); };
+source s_threatq { %s; };
+destination d_es {
+  elasticsearch-threatq(url("http://127.0.0.1:9/_bulk" "%s/_bulk?refresh=false&timeout=1m")
+                        install-template(yes) batch-timeout(100) %s);
+};
+log { source(s_threatq); destination(d_es); flags(flow-control); };
+""" % (scl_includes(), source, bulk_receiver.url, template_args())
+    syslog_ng.start(config)
+    syslog_ng.wait_for(lambda: len(bulk_receiver.bulk_items()) >= 10, timeout=60,
+                       message="10 documents")
+    reqs = bulk_receiver.requests()
+    assert [r["method"] for r in reqs][0] == "PUT"
+    assert reqs[0]["path"] == "/_index_template/syslog-ng-threatq"
+    assert {r["path"] for r in reqs[1:]} == {"/_bulk?refresh=false&timeout=1m"}
+    assert syslog_ng.stop() == 0
+
+
 def test_no_template_without_the_option(emulator_factory, syslog_ng, bulk_receiver, tmp_path):
     require_http()
     emu = emulator_factory(indicators=5)
@@ -185,10 +211,15 @@ def test_helper_script_by_hand(bulk_receiver, tmp_path):
     for bad in (["--index-pattern", 'a"b', bulk_receiver.url], ["--name", "A B", "u"], []):
         p = run("--file", str(data_file("elasticsearch-template.json")), *bad)
         assert p.returncode == 2, (bad, p.stderr)
+    # several URLs (as url() may list them): the first one that acknowledges gets it
+    p = run("--file", str(data_file("elasticsearch-template.json")), "--retries", "0",
+            "http://127.0.0.1:9/_bulk", bulk_receiver.url + "/_bulk")
+    assert p.returncode == 0, p.stderr
+    assert b"127.0.0.1:9/_index_template/syslog-ng-threatq failed" in p.stderr
     bulk_receiver.put_status = 400
     p = run("--file", str(data_file("elasticsearch-template.json")), bulk_receiver.url)
     assert p.returncode != 0 and b"failed" in p.stderr
-    assert len(bulk_receiver.requests()) == 3
+    assert len(bulk_receiver.requests()) == 4
 
 
 # ---------------------------------------------------------------------------
