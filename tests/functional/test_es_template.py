@@ -177,6 +177,41 @@ def test_template_is_a_composable_index_template():
     assert TEMPLATE_PATH.read_text().count('"index_patterns": ["logs-ti_threatq.threat"],') == 1
 
 
+# Mapping parameters Elasticsearch accepts per field type (the ones this template may use):
+# a misspelt or misplaced parameter is a PUT error.
+PARAMETERS = {
+    "keyword": {"type", "ignore_above", "index", "doc_values", "fields"},
+    "constant_keyword": {"type", "value"},
+    "wildcard": {"type", "ignore_above", "fields"},
+    "match_only_text": {"type"},
+    "text": {"type", "fields"},
+    "date": {"type", "format"},
+    "ip": {"type"},
+    "long": {"type"},
+    "float": {"type"},
+    "boolean": {"type"},
+    "geo_point": {"type"},
+    "flattened": {"type", "ignore_above", "depth_limit"},
+    "object": {"type", "properties", "dynamic"},
+    "nested": {"type", "properties"},
+}
+
+
+def test_template_uses_valid_mapping_parameters():
+    def walk(props, prefix):
+        for name, m in props.items():
+            t = m.get("type", "object")
+            assert t in PARAMETERS, (prefix + name, t)
+            assert set(m) <= PARAMETERS[t], (prefix + name, sorted(set(m) - PARAMETERS[t]))
+            for sub, sm in m.get("fields", {}).items():
+                assert set(sm) <= PARAMETERS[sm["type"]], (prefix + name + "." + sub, sm)
+            if "format" in m:
+                es_mapping.date_accepts(m, "2021-10-01T18:36:03.000Z")  # every format modelled
+            walk(m.get("properties", {}), prefix + name + ".")
+
+    walk(template()["template"]["mappings"]["properties"], "")
+
+
 # ---------------------------------------------------------------------------
 # the validator can fail: wrong templates against the same documents
 
