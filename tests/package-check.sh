@@ -56,7 +56,12 @@ for f in "$moduledir/libthreatq.so" \
          /usr/share/doc/$pkg/copyright \
          /usr/share/doc/$pkg/examples/threatq-to-elasticsearch.conf \
          /usr/share/doc/$pkg/examples/threatq-to-ndjson.conf \
-         /usr/share/doc/$pkg/examples/threatq-to-postgresql.conf; do
+         /usr/share/doc/$pkg/examples/threatq-to-postgresql.conf \
+         /usr/share/doc/$pkg/examples/threatq-to-kafka.conf \
+         /usr/share/doc/$pkg/examples/threatq-to-splunk.conf \
+         /usr/share/doc/$pkg/sinks.md.gz \
+         /usr/share/$pkg/elasticsearch-template.json \
+         /usr/share/$pkg/threatq-es-template; do
   grep -qxF "$f" <<<"$contents" || fail "$deb lacks $f"
 done
 if grep -q '\.la$\|\.a$' <<<"$contents"; then fail "$deb ships libtool/static archives"; fi

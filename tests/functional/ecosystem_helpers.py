@@ -80,9 +80,9 @@ def with_repo_scl(config_text):
 # ---------------------------------------------------------------------------
 # an Elasticsearch _bulk endpoint stand-in
 
-class BulkReceiver:
-    """HTTP server on 127.0.0.1 that records every request and answers each
-    POST like Elasticsearch's _bulk API does when all items succeeded."""
+class RecordingReceiver:
+    """HTTP server on 127.0.0.1 (port 0) that records every POST and PUT request
+    and answers what answer() returns; subclasses model one service."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -95,28 +95,33 @@ class BulkReceiver:
             def log_message(self, fmt, *args):
                 pass
 
-            def do_POST(self):
+            def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                request = {"method": self.command, "path": self.path,
+                           "headers": {k.lower(): v for k, v in self.headers.items()},
+                           "body": body.decode("utf-8")}
                 with receiver._lock:
-                    receiver._requests.append({
-                        "method": "POST", "path": self.path,
-                        "headers": {k.lower(): v for k, v in self.headers.items()},
-                        "body": body.decode("utf-8"),
-                    })
-                items = max(0, body.count(b"\n") // 2)
-                payload = json.dumps({"took": 1, "errors": False,
-                                      "items": [{"index": {"status": 200}}] * items}).encode()
-                self.send_response(200)
+                    status, answer = receiver.answer(request)
+                    request["status"] = status
+                    receiver._requests.append(request)
+                payload = json.dumps(answer).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
 
+            do_POST = do_PUT = _handle
+
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def answer(self, request):
+        """(status, JSON answer) for a request; called with the lock held."""
+        raise NotImplementedError
 
     def start(self):
         self._thread.start()
@@ -135,11 +140,31 @@ class BulkReceiver:
         with self._lock:
             return [dict(r) for r in self._requests]
 
+
+class BulkReceiver(RecordingReceiver):
+    """Answers each POST like Elasticsearch's _bulk API does when all items
+    succeeded, and each PUT (an index template) with put_status (default 200,
+    acknowledged)."""
+
+    def __init__(self):
+        super().__init__()
+        self.put_status = 200
+
+    def answer(self, request):
+        if request["method"] == "PUT":
+            if self.put_status == 200:
+                return 200, {"acknowledged": True}
+            return self.put_status, {"error": {"type": "test"}, "status": self.put_status}
+        items = max(0, request["body"].count("\n") // 2)
+        return 200, {"took": 1, "errors": False, "items": [{"index": {"status": 200}}] * items}
+
     def bulk_items(self):
         """[(action dict, document text, request index)] over every request, in
         order.  Raises AssertionError if a body is not action/document pairs."""
         items = []
         for n, req in enumerate(self.requests()):
+            if req["method"] != "POST":
+                continue
             body = req["body"]
             assert body.endswith("\n"), "request %d: _bulk body must end with a newline: %r" % (
                 n, body[-200:])
@@ -148,6 +173,76 @@ class BulkReceiver:
             for i in range(0, len(lines), 2):
                 items.append((json.loads(lines[i]), lines[i + 1], n))
         return items
+
+
+# ---------------------------------------------------------------------------
+# a Splunk HTTP Event Collector stand-in
+
+HEC_PATH = "/services/collector/event"
+
+
+def split_hec_events(body):
+    """The JSON objects of a HEC /event body: objects one after another, whitespace
+    between them allowed (what HEC accepts).  Raises ValueError naming the first
+    bad event (0-based), as HEC answers 400 with invalid-event-number."""
+    decoder = json.JSONDecoder()
+    events, i = [], 0
+    while True:
+        while i < len(body) and body[i] in " \t\r\n":
+            i += 1
+        if i == len(body):
+            break
+        try:
+            obj, i = decoder.raw_decode(body, i)
+        except ValueError as e:
+            raise ValueError("event %d: %s" % (len(events), e))
+        if not isinstance(obj, dict) or "event" not in obj:
+            raise ValueError("event %d: not an object with an \"event\" key" % len(events))
+        events.append(obj)
+    if not events:
+        raise ValueError("no data")
+    return events
+
+
+class HecReceiver(RecordingReceiver):
+    """Answers like Splunk's HEC: 200 {"text":"Success","code":0} for a body of valid
+    events sent to /services/collector/event with "Authorization: Splunk <token>";
+    401/403 for a missing/wrong token, 400 for invalid data, 404 for another path.
+    fail_next(n, status) makes the next n event requests fail with status (503: HEC
+    busy); their events are not accepted."""
+
+    def __init__(self, token):
+        super().__init__()
+        self.token = token
+        self._failures = []
+        self._accepted = []  # (request number, event)
+
+    def fail_next(self, n, status=503):
+        with self._lock:
+            self._failures.extend([status] * n)
+
+    def answer(self, request):
+        if request["path"].split("?")[0] != HEC_PATH or request["method"] != "POST":
+            return 404, {"text": "The requested URL was not found on this server.", "code": 404}
+        auth = request["headers"].get("authorization")
+        if auth is None:
+            return 401, {"text": "Token is required", "code": 2}
+        if auth != "Splunk " + self.token:
+            return 403, {"text": "Invalid token", "code": 4}
+        if self._failures:
+            return self._failures.pop(0), {"text": "Server is busy", "code": 9}
+        try:
+            events = split_hec_events(request["body"])
+        except ValueError as e:
+            return 400, {"text": "Invalid data format (%s)" % e, "code": 6}
+        n = len(self._requests)
+        self._accepted.extend((n, e) for e in events)
+        return 200, {"text": "Success", "code": 0}
+
+    def accepted(self):
+        """[(request number, event dict)] of every accepted event, in arrival order."""
+        with self._lock:
+            return list(self._accepted)
 
 
 # ---------------------------------------------------------------------------
