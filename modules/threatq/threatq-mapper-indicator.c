@@ -3,6 +3,7 @@
  * sections 3 and 4).
  */
 #include "threatq-mapper-indicator.h"
+#include "threatq-number.h"
 #include "threatq-url.h"
 
 #include <string.h>
@@ -199,32 +200,6 @@ _text_equals(const ThreatqMapping *self, const ThreatqValue *value, const gchar 
   return text && strlen(expected) == length && memcmp(text, expected, length) == 0;
 }
 
-gboolean
-threatq_mapper_parse_integer(const gchar *text, gsize length, gint64 *result)
-{
-  gsize i = 0;
-  gboolean negative = FALSE;
-  guint64 value = 0;
-
-  if (length > 0 && (text[0] == '-' || text[0] == '+'))
-    {
-      negative = text[0] == '-';
-      i++;
-    }
-  if (i == length)
-    return FALSE;
-  for (; i < length; i++)
-    {
-      if (text[i] < '0' || text[i] > '9')
-        return FALSE;
-      value = value * 10 + (guint64) (text[i] - '0');
-      if (value > (guint64) G_MAXINT64)
-        return FALSE;
-    }
-  *result = negative ? -(gint64) value : (gint64) value;
-  return TRUE;
-}
-
 /* a value cut short (at a UTF-8 character boundary) for error.message */
 static const gchar *
 _quote_value(ThreatqMapping *self, const gchar *text, gsize length)
@@ -332,7 +307,7 @@ _parse_id(ThreatqMapping *self, Mapping *mapping)
   text = _text(self, id, &length);
   if (!text)
     return;
-  mapping->has_id = id->kind != THREATQ_VALUE_BOOLEAN && threatq_mapper_parse_integer(text, length, &mapping->id);
+  mapping->has_id = id->kind != THREATQ_VALUE_BOOLEAN && threatq_number_parse_int64(text, length, &mapping->id);
   if (!mapping->has_id)
     _add_error(self, mapping, "threatq.id: not an integer '%s'", _quote_value(self, text, length));
 }
@@ -353,7 +328,7 @@ _parse_score(ThreatqMapping *self, Mapping *mapping)
   text = _text(self, score, &length);
   if (!text)
     return;               /* absent, null or "" */
-  if (score->kind != THREATQ_VALUE_BOOLEAN && threatq_mapper_parse_integer(text, length, &mapping->score))
+  if (score->kind != THREATQ_VALUE_BOOLEAN && threatq_number_parse_int64(text, length, &mapping->score))
     {
       mapping->score_state = SCORE_NUMBER;
       return;
@@ -548,16 +523,15 @@ _map_asn(ThreatqMapping *self, Mapping *mapping, const gchar *value, gsize lengt
 {
   const gchar *digits = value;
   gsize digits_length = length;
-  gint64 number;
+  guint64 number;
 
   if (digits_length >= 2 && g_ascii_strncasecmp(digits, "AS", 2) == 0)
     {
       digits += 2;
       digits_length -= 2;
     }
-  if (digits_length > 0 && g_ascii_isdigit(digits[0]) && threatq_mapper_parse_integer(digits, digits_length, &number)
-      && number <= G_MAXUINT32)
-    threatq_document_add_integer(mapping->document, THREATQ_ECS_INDICATOR_AS_NUMBER, number);
+  if (threatq_number_parse_uint64(digits, digits_length, &number) && number <= G_MAXUINT32)
+    threatq_document_add_integer(mapping->document, THREATQ_ECS_INDICATOR_AS_NUMBER, (gint64) number);
   else
     _add_error(self, mapping, "threat.indicator.as.number: not an AS number '%s'", _quote_value(self, value, length));
 }

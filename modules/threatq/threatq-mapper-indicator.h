@@ -92,7 +92,4 @@ void threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *opti
 void threatq_mapping_clear(ThreatqMapping *self);
 ThreatqDocument *threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator);
 
-/* an optional sign and decimal digits, nothing else, within gint64 */
-gboolean threatq_mapper_parse_integer(const gchar *text, gsize length, gint64 *result);
-
 #endif

@@ -5,6 +5,7 @@
  */
 #include "threatq-mapper.h"
 #include "threatq-mapper-indicator.h"
+#include "threatq-number.h"
 
 #include <string.h>
 #include <yajl/yajl_parse.h>
@@ -203,7 +204,7 @@ _scalar(Parser *self, ThreatqValueKind kind, const gchar *text, gsize length)
           self->page->next_cursor = g_string_free(cursor, FALSE);
         }
       if (key == KEY_TOTAL && kind == THREATQ_VALUE_NUMBER)
-        self->page->has_total = threatq_mapper_parse_integer(text, length, &self->page->total);
+        self->page->has_total = threatq_number_parse_int64(text, length, &self->page->total);
       return 1;
     case FRAME_DATA_ARRAY:
       self->page->malformed_items++;
@@ -608,7 +609,8 @@ threatq_map_indicator_json(const gchar *json, gsize length, const ThreatqMapperO
 gboolean
 threatq_parse_duration(const gchar *text, gint64 *seconds)
 {
-  gint64 unit, value = 0;
+  gint64 unit;
+  guint64 value;
   gsize length = text ? strlen(text) : 0;
 
   if (length < 2)
@@ -627,14 +629,8 @@ threatq_parse_duration(const gchar *text, gint64 *seconds)
     default:
       return FALSE;
     }
-  for (gsize i = 0; i + 1 < length; i++)
-    {
-      if (text[i] < '0' || text[i] > '9')
-        return FALSE;
-      value = value * 10 + (text[i] - '0');
-      if (value * unit > MAX_DURATION_SECONDS)
-        return FALSE;
-    }
-  *seconds = value * unit;
+  if (!threatq_number_parse_uint64(text, length - 1, &value) || value > (guint64) (MAX_DURATION_SECONDS / unit))
+    return FALSE;
+  *seconds = (gint64) value * unit;
   return TRUE;
 }

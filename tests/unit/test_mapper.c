@@ -417,6 +417,30 @@ Test(mapper, id_not_a_number)
   threatq_document_free(document);
 }
 
+/* numbers past int64 (or past 2^64, which used to wrap to 0) are errors, not wrong numbers */
+Test(mapper, numbers_past_int64_are_errors)
+{
+  const gchar *huge[] = { "18446744073709551616", "\"18446744073709551616\"", "9223372036854775808",
+                          "-9223372036854775809", "184467440737095516160" };
+  for (guint i = 0; i < G_N_ELEMENTS(huge); i++)
+    {
+      gchar *json = g_strdup_printf("{\"id\":%s,\"score\":%s,\"value\":\"v\"}", huge[i], huge[i]);
+      ThreatqDocument *document = _map(json);
+      _assert_absent(document, "threatq.id");
+      _assert_absent(document, "threatq.score");
+      _assert_error_mentions(document, "threatq.id: not an integer");
+      _assert_error_mentions(document, "threatq.score: not an integer");
+      _assert_str(document, "threat.indicator.confidence", "Not Specified");
+      threatq_document_free(document);
+      g_free(json);
+    }
+
+  ThreatqDocument *document = _map("{\"id\":9223372036854775807,\"value\":\"v\"}");
+  _assert_int(document, "threatq.id", G_MAXINT64);
+  _assert_absent(document, "error.message");
+  threatq_document_free(document);
+}
+
 Test(mapper, absent_null_and_empty_inputs_are_left_out)
 {
   ThreatqDocument *document = _map("{\"id\":null,\"value\":\"\",\"class\":null,\"hash\":\"\",\"score\":null,"
@@ -733,7 +757,8 @@ Test(mapper, type_asn)
       threatq_document_free(document);
     }
 
-  const gchar *bad[] = { "\"ASX\"", "\"AS\"", "\"AS-1\"", "\"12a\"", "\"99999999999\"" };
+  const gchar *bad[] = { "\"ASX\"", "\"AS\"", "\"AS-1\"", "\"AS+1\"", "\"12a\"", "\"99999999999\"",
+                         "\"AS18446744073709551616\"", "18446744073709551617" };
   for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
     {
       ThreatqDocument *document = _map_typed("ASN", bad[i]);
