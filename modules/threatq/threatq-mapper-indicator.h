@@ -56,6 +56,7 @@ typedef struct _ThreatqAttribute
 typedef struct _ThreatqIndicator
 {
   ThreatqValue id, value, type_name, klass, hash, score, status_name, description;
+  ThreatqValue manual_score, generated_score;   /* the members of a score given as an object */
   ThreatqValue dates[THREATQ_DATE_COUNT];
   GArray *sources;              /* ThreatqSource */
   GArray *attributes;           /* ThreatqAttribute */

@@ -38,6 +38,8 @@ typedef enum
   KEY_ADVERSARIES,
   KEY_NAME,
   KEY_TLP_NAME,
+  KEY_MANUAL_SCORE,
+  KEY_GENERATED_SCORE,
 } Key;
 
 typedef enum
@@ -54,6 +56,7 @@ typedef enum
   FRAME_ATTRIBUTE,
   FRAME_ADVERSARIES,
   FRAME_ADVERSARY,
+  FRAME_SCORE,          /* "score": {"generated_score": ..., "manual_score": ...} */
 } FrameType;
 
 #define MAX_FRAMES 8
@@ -174,6 +177,12 @@ _scalar_slot(Parser *self, Key key)
     case FRAME_ADVERSARY:
       if (key == KEY_NAME)
         return &g_array_index(self->indicator.adversaries, ThreatqValue, self->indicator.adversaries->len - 1);
+      return NULL;
+    case FRAME_SCORE:
+      if (key == KEY_MANUAL_SCORE)
+        return &self->indicator.manual_score;
+      if (key == KEY_GENERATED_SCORE)
+        return &self->indicator.generated_score;
       return NULL;
     default:
       return NULL;
@@ -323,6 +332,10 @@ _on_map_key(void *ctx, const unsigned char *key, size_t length)
     case FRAME_ATTRIBUTE:
       self->key = KEY_IS("name") ? KEY_NAME : KEY_IS("value") ? KEY_VALUE : KEY_NONE;
       break;
+    case FRAME_SCORE:
+      self->key = KEY_IS("manual_score") ? KEY_MANUAL_SCORE : KEY_IS("generated_score") ? KEY_GENERATED_SCORE
+                  : KEY_NONE;
+      break;
     default:
       self->key = KEY_NONE;
       break;
@@ -378,6 +391,12 @@ _container_start(Parser *self, gboolean is_map)
         next = FRAME_ATTRIBUTES;
       else if (!is_map && key == KEY_ADVERSARIES)
         next = FRAME_ADVERSARIES;
+      else if (is_map && key == KEY_SCORE)
+        {
+          /* the members are read into manual_score and generated_score */
+          self->indicator.score.kind = THREATQ_VALUE_CONTAINER;
+          next = FRAME_SCORE;
+        }
       else
         {
           ThreatqValue *slot = _indicator_slot(self, key);
