@@ -223,6 +223,15 @@ threatq_document_add_integer(ThreatqDocumentBuilder *self, ThreatqEcsField id, g
   field->text_length = (guint32) length;
 }
 
+void
+threatq_document_add_number(ThreatqDocumentBuilder *self, ThreatqEcsField id, const gchar *value, gssize length)
+{
+  gsize value_length = _length(value, length);
+  ThreatqField *field = _add_field(self, id, THREATQ_FIELD_NUMBER);
+  field->text = threatq_arena_strndup(self->arena, value, value_length);
+  field->text_length = (guint32) value_length;
+}
+
 ThreatqList
 threatq_document_add_list(ThreatqDocumentBuilder *self, ThreatqEcsField id)
 {
@@ -482,6 +491,7 @@ _append_value(GString *out, const ThreatqField *field)
       _append_json_string(out, field->text, field->text_length);
       break;
     case THREATQ_FIELD_INTEGER:
+    case THREATQ_FIELD_NUMBER:
       _append(out, field->text, field->text_length);
       break;
     case THREATQ_FIELD_LIST:

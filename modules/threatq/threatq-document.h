@@ -16,12 +16,13 @@ typedef enum
   THREATQ_FIELD_STRING,
   THREATQ_FIELD_INTEGER,
   THREATQ_FIELD_LIST,
+  THREATQ_FIELD_NUMBER,         /* a number that is not an integer, e.g. a score of 7.5 */
 } ThreatqFieldType;
 
 typedef struct _ThreatqField
 {
   const gchar *name;            /* dotted ECS name, e.g. "threat.indicator.ip" */
-  const gchar *text;            /* STRING: the value; INTEGER: its decimal form; LIST: NULL */
+  const gchar *text;            /* STRING: the value; INTEGER, NUMBER: its JSON form; LIST: NULL */
   const gchar *const *items;    /* LIST only: item_count NUL-terminated strings, in order */
   gint64 integer;               /* INTEGER only */
   guint32 text_length;
@@ -86,6 +87,9 @@ void threatq_document_add_string(ThreatqDocumentBuilder *self, ThreatqEcsField f
 void threatq_document_add_string_ref(ThreatqDocumentBuilder *self, ThreatqEcsField field, const gchar *value,
                                      gssize length);
 void threatq_document_add_integer(ThreatqDocumentBuilder *self, ThreatqEcsField field, gint64 value);
+/* value: a JSON number as the caller checked it ("7.5"), written to MESSAGE as it is (copied) */
+void threatq_document_add_number(ThreatqDocumentBuilder *self, ThreatqEcsField field, const gchar *value,
+                                 gssize length);
 ThreatqList threatq_document_add_list(ThreatqDocumentBuilder *self, ThreatqEcsField field);
 /*
  * For a list that exists only once it has an item: start *list at

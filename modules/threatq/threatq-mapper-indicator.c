@@ -3,6 +3,7 @@
  * sections 3 and 4).
  */
 #include "threatq-mapper-indicator.h"
+#include "threatq-number.h"
 #include "threatq-url.h"
 
 #include <string.h>
@@ -199,32 +200,6 @@ _text_equals(const ThreatqMapping *self, const ThreatqValue *value, const gchar 
   return text && strlen(expected) == length && memcmp(text, expected, length) == 0;
 }
 
-gboolean
-threatq_mapper_parse_integer(const gchar *text, gsize length, gint64 *result)
-{
-  gsize i = 0;
-  gboolean negative = FALSE;
-  guint64 value = 0;
-
-  if (length > 0 && (text[0] == '-' || text[0] == '+'))
-    {
-      negative = text[0] == '-';
-      i++;
-    }
-  if (i == length)
-    return FALSE;
-  for (; i < length; i++)
-    {
-      if (text[i] < '0' || text[i] > '9')
-        return FALSE;
-      value = value * 10 + (guint64) (text[i] - '0');
-      if (value > (guint64) G_MAXINT64)
-        return FALSE;
-    }
-  *result = negative ? -(gint64) value : (gint64) value;
-  return TRUE;
-}
-
 /* a value cut short (at a UTF-8 character boundary) for error.message */
 static const gchar *
 _quote_value(ThreatqMapping *self, const gchar *text, gsize length)
@@ -244,6 +219,76 @@ _quote_value(ThreatqMapping *self, const gchar *text, gsize length)
 }
 
 /* ------------------------------------------------------------------ */
+/* scores                                                              */
+
+#define SCORE_TEXT_SIZE 32
+
+/* a score: an integer, or a decimal kept as its JSON text */
+typedef struct
+{
+  gboolean integral;
+  gint64 integer;                       /* integral, or the integer part */
+  gchar decimal[SCORE_TEXT_SIZE];       /* not integral: e.g. "7.5", NUL-terminated */
+  gsize decimal_length;
+} ScoreNumber;
+
+/* "-007.50" -> "-7.5": no '+', no leading zeros; fraction_end is past the last non-zero digit */
+static gboolean
+_format_decimal(const gchar *text, const gchar *dot, const gchar *fraction_end, ScoreNumber *number)
+{
+  gboolean negative = *text == '-';
+  const gchar *digits = text + (negative || *text == '+');
+
+  while (digits + 1 < dot && *digits == '0')
+    digits++;
+  gsize digits_length = (gsize) (fraction_end - digits);
+  if (negative + digits_length >= sizeof(number->decimal))
+    return FALSE;
+
+  gchar *out = number->decimal;
+  if (negative)
+    *out++ = '-';
+  memcpy(out, digits, digits_length);
+  out[digits_length] = '\0';
+  number->decimal_length = (gsize) negative + digits_length;
+  return TRUE;
+}
+
+/* the rest of _parse_score_number(): a fraction, perhaps all zeros */
+static gboolean
+_parse_decimal(const gchar *text, gsize length, ScoreNumber *number)
+{
+  const gchar *dot = memchr(text, '.', length);
+  const gchar *fraction_end = text + length;
+
+  if (!dot || dot + 1 == fraction_end || !threatq_number_parse_int64(text, (gsize) (dot - text), &number->integer))
+    return FALSE;
+  for (const gchar *p = dot + 1; p < fraction_end; p++)
+    if (*p < '0' || *p > '9')
+      return FALSE;
+  while (fraction_end[-1] == '0')
+    fraction_end--;
+  if (fraction_end == dot + 1)
+    return TRUE;
+  number->integral = FALSE;
+  return _format_decimal(text, dot, fraction_end, number);
+}
+
+/*
+ * A score as ThreatQ writes it, as a JSON number or in a string: an optional
+ * sign, decimal digits and an optional fraction ("7", "+7", "7.5", "0.00"),
+ * within gint64; no exponent, no spaces.  A value without a fraction, or with
+ * an all-zero one, is an integer; any other is a decimal.  Integers, nearly
+ * every score, take the same path as before decimals were accepted.
+ */
+static inline gboolean
+_parse_score_number(const gchar *text, gsize length, ScoreNumber *number)
+{
+  number->integral = TRUE;
+  return threatq_number_parse_int64(text, length, &number->integer) || _parse_decimal(text, length, number);
+}
+
+/* ------------------------------------------------------------------ */
 /* mapping                                                             */
 /*                                                                     */
 /* Values are worked out first and the fields added in (nearly) the    */
@@ -259,7 +304,7 @@ typedef struct
   gboolean has_id;
   gint64 id;
   enum { SCORE_ABSENT, SCORE_NUMBER, SCORE_OTHER } score_state;
-  gint64 score;
+  ScoreNumber score;
 } Mapping;
 
 static void
@@ -332,42 +377,65 @@ _parse_id(ThreatqMapping *self, Mapping *mapping)
   text = _text(self, id, &length);
   if (!text)
     return;
-  mapping->has_id = id->kind != THREATQ_VALUE_BOOLEAN && threatq_mapper_parse_integer(text, length, &mapping->id);
+  mapping->has_id = id->kind != THREATQ_VALUE_BOOLEAN && threatq_number_parse_int64(text, length, &mapping->id);
   if (!mapping->has_id)
     _add_error(self, mapping, "threatq.id: not an integer '%s'", _quote_value(self, text, length));
 }
 
+/* a member of a score object: a number or a numeric string (not a boolean, not "") */
+static gboolean
+_read_score(ThreatqMapping *self, const ThreatqValue *value, ScoreNumber *number)
+{
+  gsize length;
+  const gchar *text = _text(self, value, &length);
+
+  return text && value->kind != THREATQ_VALUE_BOOLEAN && _parse_score_number(text, length, number);
+}
+
+/*
+ * The score is a number, a numeric string, or an object whose manual_score
+ * (when numeric: an analyst's override) or else generated_score counts.
+ */
 static void
 _parse_score(ThreatqMapping *self, Mapping *mapping)
 {
-  const ThreatqValue *score = &self->indicator->score;
+  const ThreatqIndicator *indicator = self->indicator;
+  const ThreatqValue *score = &indicator->score;
   gsize length;
   const gchar *text;
 
   if (score->kind == THREATQ_VALUE_CONTAINER)
     {
+      if (_read_score(self, &indicator->manual_score, &mapping->score)
+          || _read_score(self, &indicator->generated_score, &mapping->score))
+        {
+          mapping->score_state = SCORE_NUMBER;
+          return;
+        }
       mapping->score_state = SCORE_OTHER;
-      _add_error(self, mapping, "threatq.score: not a number");
+      _add_error(self, mapping, "threatq.score: not a number, nor an object with a numeric manual_score or "
+                 "generated_score");
       return;
     }
   text = _text(self, score, &length);
   if (!text)
     return;               /* absent, null or "" */
-  if (score->kind != THREATQ_VALUE_BOOLEAN && threatq_mapper_parse_integer(text, length, &mapping->score))
+  if (score->kind != THREATQ_VALUE_BOOLEAN && _parse_score_number(text, length, &mapping->score))
     {
       mapping->score_state = SCORE_NUMBER;
       return;
     }
   mapping->score_state = SCORE_OTHER;
-  _add_error(self, mapping, "threatq.score: not an integer '%s'", _quote_value(self, text, length));
+  _add_error(self, mapping, "threatq.score: not a number '%s'", _quote_value(self, text, length));
 }
 
+/* the buckets are defined for the integers 0-10 */
 static const gchar *
 _confidence(const Mapping *mapping)
 {
-  gint64 score = mapping->score;
+  gint64 score = mapping->score.integer;
 
-  if (mapping->score_state != SCORE_NUMBER)
+  if (mapping->score_state != SCORE_NUMBER || !mapping->score.integral)
     return "Not Specified";
   if (score == 0)
     return "None";
@@ -507,18 +575,18 @@ _map_adversaries(ThreatqMapping *self, ThreatqDocumentBuilder *document)
     }
 }
 
+/*
+ * An absolute URL gives every part it has.  A value without a scheme that
+ * starts with a host gives its parts too (no url.scheme), and url.full like
+ * any other value that is not an absolute URL, so that rules matching
+ * url.domain see "evil.example.net/a.php" as well as "http://evil.example.net/a.php".
+ */
 static void
 _map_url(ThreatqMapping *self, ThreatqDocumentBuilder *document, const gchar *value, gsize length)
 {
   ThreatqUrl url;
-  gboolean parsed = threatq_url_parse(value, length, &url);
-
-  if (!parsed)
-    {
-      threatq_document_add_string(document, THREATQ_ECS_INDICATOR_URL_FULL, value, (gssize) length);
-      threatq_document_add_string(document, THREATQ_ECS_INDICATOR_URL_ORIGINAL, value, (gssize) length);
-      return;
-    }
+  gboolean absolute = threatq_url_parse(value, length, &url);
+  gboolean split = absolute || threatq_url_parse_schemeless(value, length, &url);
 
   const struct
   {
@@ -530,17 +598,23 @@ _map_url(ThreatqMapping *self, ThreatqDocumentBuilder *document, const gchar *va
     { THREATQ_ECS_INDICATOR_URL_EXTENSION, &url.extension },
     { THREATQ_ECS_INDICATOR_URL_FRAGMENT, &url.fragment },
   };
-  for (guint i = 0; i < G_N_ELEMENTS(parts); i++)
+  for (guint i = 0; split && i < G_N_ELEMENTS(parts); i++)
     if (parts[i].part->text)
       threatq_document_add_string(document, parts[i].field, parts[i].part->text, (gssize) parts[i].part->length);
+  if (!absolute)
+    threatq_document_add_string(document, THREATQ_ECS_INDICATOR_URL_FULL, value, (gssize) length);
   threatq_document_add_string(document, THREATQ_ECS_INDICATOR_URL_ORIGINAL, value, (gssize) length);
+  if (!split)
+    return;
   if (url.path.text)
     threatq_document_add_string(document, THREATQ_ECS_INDICATOR_URL_PATH, url.path.text, (gssize) url.path.length);
   if (url.has_port)
     threatq_document_add_integer(document, THREATQ_ECS_INDICATOR_URL_PORT, url.port);
   if (url.query.text)
     threatq_document_add_string(document, THREATQ_ECS_INDICATOR_URL_QUERY, url.query.text, (gssize) url.query.length);
-  threatq_document_add_string(document, THREATQ_ECS_INDICATOR_URL_SCHEME, url.scheme.text, (gssize) url.scheme.length);
+  if (url.scheme.text)
+    threatq_document_add_string(document, THREATQ_ECS_INDICATOR_URL_SCHEME, url.scheme.text,
+                                (gssize) url.scheme.length);
 }
 
 static void
@@ -548,16 +622,15 @@ _map_asn(ThreatqMapping *self, Mapping *mapping, const gchar *value, gsize lengt
 {
   const gchar *digits = value;
   gsize digits_length = length;
-  gint64 number;
+  guint64 number;
 
   if (digits_length >= 2 && g_ascii_strncasecmp(digits, "AS", 2) == 0)
     {
       digits += 2;
       digits_length -= 2;
     }
-  if (digits_length > 0 && g_ascii_isdigit(digits[0]) && threatq_mapper_parse_integer(digits, digits_length, &number)
-      && number <= G_MAXUINT32)
-    threatq_document_add_integer(mapping->document, THREATQ_ECS_INDICATOR_AS_NUMBER, number);
+  if (threatq_number_parse_uint64(digits, digits_length, &number) && number <= G_MAXUINT32)
+    threatq_document_add_integer(mapping->document, THREATQ_ECS_INDICATOR_AS_NUMBER, (gint64) number);
   else
     _add_error(self, mapping, "threat.indicator.as.number: not an AS number '%s'", _quote_value(self, value, length));
 }
@@ -795,8 +868,11 @@ threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator)
     threatq_document_add_string(document, THREATQ_ECS_THREATQ_INDICATOR_VALUE, value, (gssize) value_length);
   _map_expiry(self, &mapping);
   _add_date_if(&mapping, THREATQ_ECS_THREATQ_PUBLISHED_AT, THREATQ_DATE_PUBLISHED_AT);
-  if (mapping.score_state == SCORE_NUMBER)
-    threatq_document_add_integer(document, THREATQ_ECS_THREATQ_SCORE, mapping.score);
+  if (mapping.score_state == SCORE_NUMBER && mapping.score.integral)
+    threatq_document_add_integer(document, THREATQ_ECS_THREATQ_SCORE, mapping.score.integer);
+  else if (mapping.score_state == SCORE_NUMBER)
+    threatq_document_add_number(document, THREATQ_ECS_THREATQ_SCORE, mapping.score.decimal,
+                                (gssize) mapping.score.decimal_length);
   _add_text(self, document, THREATQ_ECS_THREATQ_STATUS, &indicator->status_name);
   _add_date_if(&mapping, THREATQ_ECS_THREATQ_TOUCHED_AT, THREATQ_DATE_TOUCHED_AT);
   if (type_name)

@@ -56,6 +56,7 @@ typedef struct _ThreatqAttribute
 typedef struct _ThreatqIndicator
 {
   ThreatqValue id, value, type_name, klass, hash, score, status_name, description;
+  ThreatqValue manual_score, generated_score;   /* the members of a score given as an object */
   ThreatqValue dates[THREATQ_DATE_COUNT];
   GArray *sources;              /* ThreatqSource */
   GArray *attributes;           /* ThreatqAttribute */
@@ -91,8 +92,5 @@ void threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *opti
                           ThreatqArena *arena);
 void threatq_mapping_clear(ThreatqMapping *self);
 ThreatqDocument *threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator);
-
-/* an optional sign and decimal digits, nothing else, within gint64 */
-gboolean threatq_mapper_parse_integer(const gchar *text, gsize length, gint64 *result);
 
 #endif

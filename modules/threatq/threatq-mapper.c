@@ -5,6 +5,7 @@
  */
 #include "threatq-mapper.h"
 #include "threatq-mapper-indicator.h"
+#include "threatq-number.h"
 
 #include <string.h>
 #include <yajl/yajl_parse.h>
@@ -37,6 +38,8 @@ typedef enum
   KEY_ADVERSARIES,
   KEY_NAME,
   KEY_TLP_NAME,
+  KEY_MANUAL_SCORE,
+  KEY_GENERATED_SCORE,
 } Key;
 
 typedef enum
@@ -53,6 +56,7 @@ typedef enum
   FRAME_ATTRIBUTE,
   FRAME_ADVERSARIES,
   FRAME_ADVERSARY,
+  FRAME_SCORE,          /* "score": {"generated_score": ..., "manual_score": ...} */
 } FrameType;
 
 #define MAX_FRAMES 8
@@ -174,6 +178,12 @@ _scalar_slot(Parser *self, Key key)
       if (key == KEY_NAME)
         return &g_array_index(self->indicator.adversaries, ThreatqValue, self->indicator.adversaries->len - 1);
       return NULL;
+    case FRAME_SCORE:
+      if (key == KEY_MANUAL_SCORE)
+        return &self->indicator.manual_score;
+      if (key == KEY_GENERATED_SCORE)
+        return &self->indicator.generated_score;
+      return NULL;
     default:
       return NULL;
     }
@@ -203,7 +213,7 @@ _scalar(Parser *self, ThreatqValueKind kind, const gchar *text, gsize length)
           self->page->next_cursor = g_string_free(cursor, FALSE);
         }
       if (key == KEY_TOTAL && kind == THREATQ_VALUE_NUMBER)
-        self->page->has_total = threatq_mapper_parse_integer(text, length, &self->page->total);
+        self->page->has_total = threatq_number_parse_int64(text, length, &self->page->total);
       return 1;
     case FRAME_DATA_ARRAY:
       self->page->malformed_items++;
@@ -322,6 +332,10 @@ _on_map_key(void *ctx, const unsigned char *key, size_t length)
     case FRAME_ATTRIBUTE:
       self->key = KEY_IS("name") ? KEY_NAME : KEY_IS("value") ? KEY_VALUE : KEY_NONE;
       break;
+    case FRAME_SCORE:
+      self->key = KEY_IS("manual_score") ? KEY_MANUAL_SCORE : KEY_IS("generated_score") ? KEY_GENERATED_SCORE
+                  : KEY_NONE;
+      break;
     default:
       self->key = KEY_NONE;
       break;
@@ -377,6 +391,12 @@ _container_start(Parser *self, gboolean is_map)
         next = FRAME_ATTRIBUTES;
       else if (!is_map && key == KEY_ADVERSARIES)
         next = FRAME_ADVERSARIES;
+      else if (is_map && key == KEY_SCORE)
+        {
+          /* the members are read into manual_score and generated_score */
+          self->indicator.score.kind = THREATQ_VALUE_CONTAINER;
+          next = FRAME_SCORE;
+        }
       else
         {
           ThreatqValue *slot = _indicator_slot(self, key);
@@ -608,7 +628,8 @@ threatq_map_indicator_json(const gchar *json, gsize length, const ThreatqMapperO
 gboolean
 threatq_parse_duration(const gchar *text, gint64 *seconds)
 {
-  gint64 unit, value = 0;
+  gint64 unit;
+  guint64 value;
   gsize length = text ? strlen(text) : 0;
 
   if (length < 2)
@@ -627,14 +648,8 @@ threatq_parse_duration(const gchar *text, gint64 *seconds)
     default:
       return FALSE;
     }
-  for (gsize i = 0; i + 1 < length; i++)
-    {
-      if (text[i] < '0' || text[i] > '9')
-        return FALSE;
-      value = value * 10 + (text[i] - '0');
-      if (value * unit > MAX_DURATION_SECONDS)
-        return FALSE;
-    }
-  *seconds = value * unit;
+  if (!threatq_number_parse_uint64(text, length - 1, &value) || value > (guint64) (MAX_DURATION_SECONDS / unit))
+    return FALSE;
+  *seconds = (gint64) value * unit;
   return TRUE;
 }

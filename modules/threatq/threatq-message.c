@@ -106,6 +106,9 @@ threatq_message_factory_build(ThreatqMessageFactory *self, const ThreatqDocument
         case THREATQ_FIELD_INTEGER:
           log_msg_set_value_with_type(msg, handle, field->text, field->text_length, LM_VT_INT64);
           break;
+        case THREATQ_FIELD_NUMBER:
+          log_msg_set_value_with_type(msg, handle, field->text, field->text_length, LM_VT_DOUBLE);
+          break;
         case THREATQ_FIELD_LIST:
           list = _encode_list(self, field, &length);
           log_msg_set_value_with_type(msg, handle, list, length, LM_VT_LIST);

@@ -1,6 +1,9 @@
 /*
- * Splitting an absolute URL ("scheme://[userinfo@]host[:port][/path][?query][#fragment]")
- * into the ECS url.* parts.  Parts point into the input; nothing is decoded or invented.
+ * Splitting a URL value into the ECS url.* parts: an absolute URL
+ * ("scheme://[userinfo@]host[:port][/path][?query][#fragment]"), or a value
+ * without a scheme that starts with a host ("host[:port][/path][?query][#fragment]").
+ * Parts point into the input; nothing is decoded, lower-cased or invented.
+ * Pure functions, no state: callable from any thread.
  */
 #ifndef THREATQ_URL_H_INCLUDED
 #define THREATQ_URL_H_INCLUDED
@@ -32,5 +35,24 @@ typedef struct _ThreatqUrl
  * unterminated IPv6 literal, or a port that is not a number up to 65535.
  */
 gboolean threatq_url_parse(const gchar *text, gsize length, ThreatqUrl *url);
+
+/*
+ * A value without a scheme, split only where it unambiguously starts with a
+ * host: up to the first '/', '?' or '#' (or the end) it must be exactly
+ *   - a dotted name: two or more labels (letters, digits, '-', '_', UTF-8),
+ *     1-63 bytes each, not starting or ending with '-', at most 253 bytes,
+ *     an optional trailing dot, and a last label with a letter and no '_'
+ *     ("example.com", "a.b", "EXAMPLE.COM."); or
+ *   - an IPv4 address in dotted-quad form ("1.2.3.4"); or
+ *   - an IPv6 address in brackets ("[2001:db8::1]"),
+ * optionally followed by ':' and a port of 1-5 digits up to 65535.  Not a
+ * host, so FALSE: a single label ("localhost", "foo/bar" - as likely a
+ * relative path as a host), numbers only ("1.2.3.4.5"), userinfo ("a@b.c",
+ * more likely an e-mail address), an empty port ("a.b:"), a bare path, and
+ * anything threatq_url_parse() refuses for its characters (whitespace,
+ * control characters, "<>\^`{|}).  On TRUE, url->scheme is absent and the
+ * other parts are set as threatq_url_parse() sets them; on FALSE *url is empty.
+ */
+gboolean threatq_url_parse_schemeless(const gchar *text, gsize length, ThreatqUrl *url);
 
 #endif

@@ -24,9 +24,11 @@ Importable::
 Command line::
 
     python3 threatq_emulator.py --port 0 --collection demo --indicators 50 \
-        --client-id X --client-secret Y [--port-file F] [--seed N]
+        --client-id X --client-secret Y [--port-file F] [--seed N] [--real-data-shapes]
 
-prints the base URL on stdout and serves until SIGTERM / SIGINT.
+prints the base URL on stdout and serves until SIGTERM / SIGINT.  With
+``real_data_shapes=True`` (``--real-data-shapes``) some generated URLs have no
+scheme and some scores are objects or non-integers, as in real ThreatQ data.
 
 Cursor semantics
 ----------------
@@ -190,8 +192,10 @@ def decode_cursor(mark):
 class IndicatorFactory:
     """Deterministic generator of realistic ThreatQ indicator objects."""
 
-    def __init__(self, seed=0):
+    def __init__(self, seed=0, real_data_shapes=False):
         self.rng = random.Random(seed)
+        self.real_data_shapes = real_data_shapes
+        self.shape_rng = random.Random(seed + 1)   # its own: the rest stays as without it
         self.next_id = 100000 + self.rng.randrange(0, 5000)
         self.next_attr_id = 4000000 + self.rng.randrange(0, 100000)
         self.next_src_link_id = 3000000 + self.rng.randrange(0, 100000)
@@ -386,7 +390,26 @@ class IndicatorFactory:
                                   for n in r.sample(ADVERSARIES, r.randrange(1, 3))]
         ind["attributes"] = self._attributes(ind_id, created, updated_epoch, tname)
         ind["sources"] = self._sources(ind_id, created, updated_epoch, type_id, status["id"])
+        if self.real_data_shapes:
+            self._reshape_as_real_data(ind)
         return ind
+
+    def _reshape_as_real_data(self, ind):
+        """Shapes real ThreatQ data has and the default output does not (tests/conformance/
+        threatq-connectors/PROVENANCE.md): URL values without a scheme, the score as an object
+        {generated_score, manual_score} with a two-decimal generated score, non-integer scores.
+        Uses a generator of its own, so everything else is what it is without the option."""
+        r = self.shape_rng
+        if ind["type"]["name"] == "URL" and r.random() < 0.4:
+            ind["value"] = ind["value"].split("://", 1)[1]
+        shape = r.random()
+        if shape < 0.3:
+            manual = r.choice([None, None, str(r.randrange(0, 11)), r.randrange(0, 11)])
+            ind["score"] = {"generated_score": "%.2f" % (r.randrange(0, 1001) / 100.0),
+                            "manual_score": manual, "indicator_id": ind["id"]}
+        elif shape < 0.45:
+            score = r.randrange(0, 100) / 10.0
+            ind["score"] = score if r.random() < 0.5 else "%.1f" % score
 
 
 class _Collection:
@@ -439,7 +462,7 @@ class ThreatQEmulator:
     def __init__(self, client_id="id", client_secret="secret", seed=0,
                  token_expires_in=3600, empty_data_as_object=False, host="127.0.0.1",
                  port=0, hold_timeout=60.0, token_path=TOKEN_PATH, ssl_context=None,
-                 tls_cert=None, tls_key=None, tls_client_ca=None):
+                 tls_cert=None, tls_key=None, tls_client_ca=None, real_data_shapes=False):
         self.client_id = client_id
         if ssl_context is None and tls_cert:
             ssl_context = make_server_ssl_context(tls_cert, tls_key, tls_client_ca)
@@ -455,7 +478,7 @@ class ThreatQEmulator:
 
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
-        self._factory = IndicatorFactory(seed)
+        self._factory = IndicatorFactory(seed, real_data_shapes)
         self._collections = {}
         self._tokens = {}          # access token -> expiry (monotonic)
         self._issued = []          # every token issued, in order
@@ -576,7 +599,10 @@ class ThreatQEmulator:
             t = coll.max_updated() + 1
             ind["updated_at"] = fmt_time(t)
             ind["touched_at"] = fmt_time(t)
-            ind["score"] = (int(ind.get("score", 0)) + 1) % 11
+            try:
+                ind["score"] = (int(ind.get("score", 0)) + 1) % 11
+            except (TypeError, ValueError):   # a score object or "7.5" (real_data_shapes)
+                ind["score"] = 0
             attrs = ind.setdefault("attributes", [])
             for a in attrs:
                 if a.get("name") == "Severity":
@@ -1039,13 +1065,15 @@ def main(argv=None):
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", help="the certificate's private key (PEM)")
     p.add_argument("--tls-client-ca", help="require a client certificate signed by this CA")
+    p.add_argument("--real-data-shapes", action="store_true",
+                   help="also generate URLs without a scheme, score objects and non-integer scores")
     a = p.parse_args(argv)
 
     emu = ThreatQEmulator(client_id=a.client_id, client_secret=a.client_secret, seed=a.seed,
                           token_expires_in=a.token_expires_in,
                           empty_data_as_object=a.empty_data_object, host=a.host, port=a.port,
                           token_path=a.token_path, tls_cert=a.tls_cert, tls_key=a.tls_key,
-                          tls_client_ca=a.tls_client_ca)
+                          tls_client_ca=a.tls_client_ca, real_data_shapes=a.real_data_shapes)
     for c in a.collection or ["demo"]:
         emu.add_collection(c)
         emu.add_indicators(a.indicators, collection=c)

@@ -156,6 +156,9 @@ _TLP_PREFIX = ("contract §3 accepts a 'TLP:' prefix (TLP:WHITE -> WHITE); the p
                "takes the bare names, so it drops TLP:WHITE")
 _URL_ORIGINAL = ("contract §4: url.original is always the value as given; a value that does "
                  "not parse also goes to url.full (the pipeline sets only url.full)")
+_URL_HOST_FIRST = ("contract §4: a URL without a scheme that starts with a host (here an IPv4 "
+                   "address and a port) is split like an absolute URL; uri_parts fails on it, so "
+                   "the pipeline sets none of the parts")
 
 SAMPLE_132 = _ELASTIC_ALL + [
     Deviation("threat.indicator.provider", (1, 2, 3, 4, 5, 7, 8, 9, 10), ABSENT,
@@ -170,6 +173,10 @@ NO_PRESERVE_COMMON = [
     Deviation("threat.indicator.marking.tlp", (4,), ABSENT, ["WHITE"], _TLP_PREFIX),
     Deviation("threat.indicator.url.original", (5,), ABSENT, "89.160.20.156:8080/maf.html",
               _URL_ORIGINAL),
+    Deviation("threat.indicator.url.domain", (5,), ABSENT, "89.160.20.156", _URL_HOST_FIRST),
+    Deviation("threat.indicator.url.port", (5,), ABSENT, 8080, _URL_HOST_FIRST),
+    Deviation("threat.indicator.url.path", (5,), ABSENT, "/maf.html", _URL_HOST_FIRST),
+    Deviation("threat.indicator.url.extension", (5,), ABSENT, "html", _URL_HOST_FIRST),
 ]
 NO_PRESERVE_132 = _ELASTIC_ALL + NO_PRESERVE_COMMON + [
     Deviation("threat.indicator.provider", (1, 2, 3, 5), ABSENT, ["AlienVault OTX"],

@@ -189,6 +189,38 @@ def test_deterministic_seed():
     assert a.indicators() == b.indicators()
 
 
+def _shapes(indicators):
+    """Which of the real-data shapes the indicators have."""
+    shapes = set()
+    for ind in indicators:
+        if ind["type"]["name"] == "URL" and "://" not in ind["value"]:
+            shapes.add("schemeless url")
+        if isinstance(ind["score"], dict):
+            shapes.add("score object")
+        elif isinstance(ind["score"], float) or isinstance(ind["score"], str) and "." in ind["score"]:
+            shapes.add("non-integer score")
+    return shapes
+
+
+def test_real_data_shapes_only_on_request():
+    """real_data_shapes adds URLs without a scheme, score objects and non-integer scores; the
+    default output has none of them, and the option changes nothing else (the same seed gives
+    the same indicators but for those values and scores)."""
+    plain, real = ThreatQEmulator(seed=7), ThreatQEmulator(seed=7, real_data_shapes=True)
+    for e in (plain, real):
+        e.add_collection("x")
+        e.add_indicators(200, types=["URL", "IP Address"])
+    assert _shapes(plain.indicators()) == set()
+    assert all(isinstance(i["score"], int) for i in plain.indicators())
+    assert _shapes(real.indicators()) == {"schemeless url", "score object", "non-integer score"}
+    strip = ("value", "score")
+    assert [{k: v for k, v in i.items() if k not in strip} for i in plain.indicators()] == \
+        [{k: v for k, v in i.items() if k not in strip} for i in real.indicators()]
+    # an update of a reshaped score still works
+    ind = next(i for i in real.indicators() if isinstance(i["score"], dict))
+    assert real.update_indicator(ind["id"])["score"] == 0
+
+
 def test_gate(emulator_factory):
     emu = emulator_factory(indicators=30)
     tok = get_token(emu)["access_token"]

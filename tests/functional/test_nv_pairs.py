@@ -77,7 +77,10 @@ def handmade():
     specs = [
         ("URL", "https://Example.COM:8443/a/b/file.tar.gz?q=1&r=a,b#frag"),
         ("URL", "http://203.0.113.7/x"),
-        ("URL", "89.160.20.156:8080/maf.html"),          # does not parse: url.full too
+        ("URL", "89.160.20.156:8080/maf.html"),          # no scheme, starts with a host: split
+        ("URL", "linkprotect.cudasvc.com/url"),          # the same, a name
+        ("URL", "[2001:db8::1]:8080"),                   # an IPv6 host and a port, no path
+        ("URL", "localhost/x"),                          # not a host: url.full, url.original
         ("URL Path", "/wp-admin/x.php"),
         ("ASN", "AS13335"),
         ("ASN", "64512"),
@@ -149,7 +152,20 @@ def handmade():
     expired["expired_at"] = "2023-02-01 10:42:00"
     expired["expires_calculated_at"] = "2023-02-11 10:42:00"
     out.append(expired)
+    # scores as real ThreatQ data has them: an object, a non-integer
+    for n, score in enumerate([{"generated_score": "0.00", "manual_score": "7", "indicator_id": 3},
+                               {"generated_score": "3.50", "manual_score": None},
+                               {"manual_score": None},
+                               7.5, "7.5", "8.00"]):
+        ind = _base(900110 + n, "IP Address", "192.0.2.%d" % (110 + n), 43 + n)
+        ind["score"] = score
+        out.append(ind)
     return out
+
+
+# the confidence and threatq.score each of those scores gives (contract §3)
+SCORES = {900110: ("Medium", 7), 900111: ("Not Specified", 3.5), 900112: ("Not Specified", None),
+          900113: ("Not Specified", 7.5), 900114: ("Not Specified", 7.5), 900115: ("High", 8)}
 
 
 # ---------------------------------------------------------------------------
@@ -228,8 +244,11 @@ def rendered(tmp_path_factory):
         for line in lines:
             for name, value in flatten(json.loads(line)).items():
                 ptype, maxlen = fields.get(name, (type(value), 0))
-                assert ptype is type(value), "%s is %s in one MESSAGE, %s in another" % (
-                    name, ptype.__name__, type(value).__name__)
+                if {ptype, type(value)} == {int, float}:
+                    ptype = float             # threatq.score: 7 in one MESSAGE, 7.5 in another
+                assert ptype is type(value) or ptype is float and type(value) is int, \
+                    "%s is %s in one MESSAGE, %s in another" % (
+                        name, ptype.__name__, type(value).__name__)
                 fields[name] = (ptype, max(maxlen, len(value) if ptype is list else 0))
         typed, by_function = typed_templates(fields)
         # run 2: MESSAGE, untyped nv-pairs, typed nv-pairs, list-function columns
@@ -266,6 +285,14 @@ def test_one_message_per_indicator(rendered):
     assert sorted(_id(m) for m in rendered["messages"]) == sorted(rendered["inputs"])
 
 
+def _same(got, value):
+    """Equal, and of the same JSON type; an integer and a float are both JSON numbers."""
+    numbers = (int, float)
+    if type(value) in numbers and type(got) in numbers:
+        return got == value
+    return type(got) is type(value) and got == value
+
+
 def test_every_message_field_has_an_equal_name_value_pair(rendered):
     problems = []
     for m in rendered["messages"]:
@@ -276,7 +303,7 @@ def test_every_message_field_has_an_equal_name_value_pair(rendered):
                 got = m["typed"].get(name, "<not rendered>")
                 if got == "" and value != "":
                     got = "<empty name-value pair>"
-            if type(got) is not type(value) or got != value:
+            if not _same(got, value):
                 problems.append("id %s %s: MESSAGE %r, name-value pair %r"
                                 % (_id(m), name, value, got))
     assert not problems, "\n".join(problems[:40])
@@ -318,7 +345,7 @@ def test_untyped_pairs_are_the_text_of_the_values(rendered):
 def test_the_variety_was_there(rendered):
     """The comparison above covered every kind of field the contract has."""
     fields = rendered["fields"]
-    for name, ptype in [("threatq.id", int), ("threatq.score", int),
+    for name, ptype in [("threatq.id", int), ("threatq.score", float),
                         ("threat.indicator.as.number", int),
                         ("threat.indicator.url.port", int), ("tags", list),
                         ("related.ip", list), ("related.hash", list), ("error.message", list),
@@ -363,6 +390,45 @@ def test_stress_indicator_lists(rendered):
     for name in ("threatq.attributes.contact", "threatq.adversaries",
                  "threat.indicator.provider"):
         assert m["typed"][name] == msg[name]
+
+
+def test_scores_of_real_data(rendered):
+    """A score object counts as its manual_score, else its generated_score; a non-integer is
+    kept as a number (MESSAGE and the name-value pair alike), with confidence Not Specified."""
+    for ind_id, (confidence, score) in SCORES.items():
+        m = next(m for m in rendered["messages"] if _id(m) == ind_id)
+        msg = m["message"]
+        assert msg["threat.indicator.confidence"] == confidence, (ind_id, msg)
+        if score is None:
+            assert "threatq.score" not in msg and "threatq.score" not in m["untyped"]
+            assert any("threatq.score" in e for e in msg["error.message"]), msg
+            continue
+        assert msg["threatq.score"] == score and type(msg["threatq.score"]) is type(score), msg
+        assert "error.message" not in msg, msg
+        assert m["untyped"]["threatq.score"] == str(score)     # "7.5", "7": the JSON text
+        assert m["typed"]["threatq.score"] == score
+
+
+def test_schemeless_urls(rendered):
+    """A URL value without a scheme that starts with a host is split; one that does not is
+    not; url.full and url.original keep the value as given either way."""
+    want = {
+        "89.160.20.156:8080/maf.html": {"threat.indicator.url.domain": "89.160.20.156",
+                                        "threat.indicator.url.port": 8080,
+                                        "threat.indicator.url.path": "/maf.html",
+                                        "threat.indicator.url.extension": "html"},
+        "linkprotect.cudasvc.com/url": {"threat.indicator.url.domain": "linkprotect.cudasvc.com",
+                                        "threat.indicator.url.path": "/url"},
+        "[2001:db8::1]:8080": {"threat.indicator.url.domain": "[2001:db8::1]",
+                               "threat.indicator.url.port": 8080},
+        "localhost/x": {},
+    }
+    for value, parts in want.items():
+        m = next(m for m in rendered["messages"]
+                 if m["message"].get("threatq.indicator_value") == value)
+        url = {k: v for k, v in m["message"].items() if k.startswith("threat.indicator.url.")}
+        assert url == dict(parts, **{"threat.indicator.url.full": value,
+                                     "threat.indicator.url.original": value}), url
 
 
 def test_no_casting_errors_logged(rendered):

@@ -80,6 +80,7 @@ _check_document(ThreatqDocument *document)
         {
         case THREATQ_FIELD_STRING:
         case THREATQ_FIELD_INTEGER:
+        case THREATQ_FIELD_NUMBER:
           _check_utf8(field->name, field->text);
           CHECK(strlen(field->text) == field->text_length, "%s: text_length is not its length", field->name);
           break;

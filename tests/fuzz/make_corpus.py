@@ -81,6 +81,13 @@ def main():
         b'{"data":[{"id":9,"value":"a","value":"b","type":{"name":"FQDN"},"type":{"name":"URL"},'
         b'"attributes":[{"name":"Severity","value":"High"},{"name":"Severity","value":"High"}]}],'
         b'"data":[{"value":"second"}],"nextCursorMark":"a","nextCursorMark":"b"}')
+    out["page-real-data-shapes.json"] = (
+        b'{"data":[{"id":10,"value":"linkprotect.cudasvc.com/url","type":{"name":"URL"},'
+        b'"score":{"generated_score":"0.00","manual_score":"7","indicator_id":10}},'
+        b'{"id":11,"value":"[2001:db8::1]:8080","type":{"name":"URL"},"score":"7.5"},'
+        b'{"id":12,"value":"a.b:65535?q#f","type":{"name":"URL"},'
+        b'"score":{"manual_score":{"x":[1]},"generated_score":-0.50}},'
+        b'{"id":13,"value":"1.2.3.4:0/x.y","type":{"name":"URL"},"score":"+007.250"}]}')
     out["page-truncated.json"] = page(every[:2])[:700]
     out["page-trailing-garbage.json"] = b'{"data":[{}]} trailing'
     out["page-html.json"] = b'<html><body>502 Bad Gateway</body></html>'

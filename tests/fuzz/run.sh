@@ -30,7 +30,7 @@ src=$top/modules/threatq
   -I"$src" $(pkg-config --cflags glib-2.0 yajl) \
   -o "$build/fuzz_page" "$here/fuzz_page.c" \
   "$src/threatq-mapper.c" "$src/threatq-mapper-indicator.c" "$src/threatq-arena.c" "$src/threatq-document.c" \
-  "$src/threatq-mapper-dates.c" "$src/threatq-url.c" \
+  "$src/threatq-mapper-dates.c" "$src/threatq-number.c" "$src/threatq-url.c" \
   $(pkg-config --libs glib-2.0 yajl)
 echo "fuzz: built $build/fuzz_page"
 

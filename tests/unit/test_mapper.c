@@ -95,6 +95,10 @@ _check_json_matches_fields(const ThreatqDocument *document)
           cr_assert_eq(YAJL_GET_INTEGER(node), field->integer, "%s", field->name);
           cr_assert_eq(g_ascii_strtoll(field->text, NULL, 10), field->integer);
           break;
+        case THREATQ_FIELD_NUMBER:
+          cr_assert(YAJL_IS_DOUBLE(node), "%s is not a JSON non-integer number", field->name);
+          cr_assert_str_eq(YAJL_GET_NUMBER(node), field->text, "%s", field->name);
+          break;
         case THREATQ_FIELD_LIST:
           cr_assert(YAJL_IS_ARRAY(node), "%s is not a JSON array", field->name);
           cr_assert_null(field->text);
@@ -155,6 +159,15 @@ _assert_int(const ThreatqDocument *document, const gchar *name, gint64 expected)
   cr_assert_eq(field->type, THREATQ_FIELD_INTEGER, "%s is not an integer field", name);
   cr_assert_eq(field->integer, expected, "%s: %" G_GINT64_FORMAT " != %" G_GINT64_FORMAT, name, field->integer,
                expected);
+}
+
+static void
+_assert_number(const ThreatqDocument *document, const gchar *name, const gchar *expected)
+{
+  const ThreatqField *field = threatq_document_find(document, name);
+  cr_assert_not_null(field, "%s missing in %s", name, document->json);
+  cr_assert_eq(field->type, THREATQ_FIELD_NUMBER, "%s is not a non-integer number field", name);
+  cr_assert_str_eq(field->text, expected, "%s", name);
 }
 
 static void
@@ -417,6 +430,30 @@ Test(mapper, id_not_a_number)
   threatq_document_free(document);
 }
 
+/* numbers past int64 (or past 2^64, which used to wrap to 0) are errors, not wrong numbers */
+Test(mapper, numbers_past_int64_are_errors)
+{
+  const gchar *huge[] = { "18446744073709551616", "\"18446744073709551616\"", "9223372036854775808",
+                          "-9223372036854775809", "184467440737095516160" };
+  for (guint i = 0; i < G_N_ELEMENTS(huge); i++)
+    {
+      gchar *json = g_strdup_printf("{\"id\":%s,\"score\":%s,\"value\":\"v\"}", huge[i], huge[i]);
+      ThreatqDocument *document = _map(json);
+      _assert_absent(document, "threatq.id");
+      _assert_absent(document, "threatq.score");
+      _assert_error_mentions(document, "threatq.id: not an integer");
+      _assert_error_mentions(document, "threatq.score: not a number");
+      _assert_str(document, "threat.indicator.confidence", "Not Specified");
+      threatq_document_free(document);
+      g_free(json);
+    }
+
+  ThreatqDocument *document = _map("{\"id\":9223372036854775807,\"value\":\"v\"}");
+  _assert_int(document, "threatq.id", G_MAXINT64);
+  _assert_absent(document, "error.message");
+  threatq_document_free(document);
+}
+
 Test(mapper, absent_null_and_empty_inputs_are_left_out)
 {
   ThreatqDocument *document = _map("{\"id\":null,\"value\":\"\",\"class\":null,\"hash\":\"\",\"score\":null,"
@@ -552,8 +589,7 @@ Test(mapper, type_url_unparsable_goes_to_full)
 {
   const gchar *values[] =
   {
-    "89.160.20.156:8080/maf.html", "www.example.com/x", "1http://a/", "http://a:99999/", "http://a:8x/",
-    "http://[::1/", "http://a b/", "ht_tp://a/",
+    "1http://a/", "http://a:99999/", "http://a:8x/", "http://[::1/", "http://a b/", "ht_tp://a/",
   };
   for (guint i = 0; i < G_N_ELEMENTS(values); i++)
     {
@@ -601,6 +637,183 @@ Test(mapper, url_parser_parts)
   cr_assert_not(threatq_url_parse("", 0, &url));
   cr_assert_not(threatq_url_parse("http:/x", 7, &url));
   cr_assert_not(threatq_url_parse("http://[::1]x/", 14, &url));
+}
+
+/* ---- URL values without a scheme ---------------------------------------- */
+
+#define NO_PORT (-1)
+
+typedef struct
+{
+  const gchar *value;
+  const gchar *domain, *path, *query, *fragment, *extension;   /* NULL: absent */
+  gint port;
+} SchemelessCase;
+
+/* values that start with a host: split like an absolute URL, without a scheme */
+static const SchemelessCase schemeless_hosts[] =
+{
+  { "linkprotect.cudasvc.com/url", "linkprotect.cudasvc.com", "/url", NULL, NULL, NULL, NO_PORT },
+  { "evil.example.net:8080/a/b.php?x=1", "evil.example.net", "/a/b.php", "x=1", NULL, "php", 8080 },
+  { "89.160.20.156:8080/maf.html", "89.160.20.156", "/maf.html", NULL, NULL, "html", 8080 },
+  { "1.2.3.4:80/x", "1.2.3.4", "/x", NULL, NULL, NULL, 80 },
+  { "[2001:db8::1]:8443/x.js", "[2001:db8::1]", "/x.js", NULL, NULL, "js", 8443 },
+  { "[2001:db8::1]:8080", "[2001:db8::1]", NULL, NULL, NULL, NULL, 8080 },         /* a port, no path */
+  { "[::ffff:1.2.3.4]/a", "[::ffff:1.2.3.4]", "/a", NULL, NULL, NULL, NO_PORT },
+  { "[::1]", "[::1]", NULL, NULL, NULL, NULL, NO_PORT },
+  { "example.com:8080", "example.com", NULL, NULL, NULL, NULL, 8080 },             /* a port, no path */
+  { "example.com:65535/", "example.com", "/", NULL, NULL, NULL, 65535 },
+  { "example2.sk", "example2.sk", NULL, NULL, NULL, NULL, NO_PORT },                /* host only */
+  { "a.b", "a.b", NULL, NULL, NULL, NULL, NO_PORT },                                /* a dotted name */
+  { "example.com?q=1&r", "example.com", NULL, "q=1&r", NULL, NULL, NO_PORT },       /* a query, no path */
+  { "example.com#top", "example.com", NULL, NULL, "top", NULL, NO_PORT },
+  { "example.com/dir.d/?", "example.com", "/dir.d/", NULL, NULL, NULL, NO_PORT },
+  { "WWW.EXAMPLE.COM/Index.HTML", "WWW.EXAMPLE.COM", "/Index.HTML", NULL, NULL, "HTML", NO_PORT },
+  { "example.com./x", "example.com.", "/x", NULL, NULL, NULL, NO_PORT },           /* a trailing dot, kept */
+  { "xn--d1abbgf6aiiy.xn--p1ai:8443/test", "xn--d1abbgf6aiiy.xn--p1ai", "/test", NULL, NULL, NULL, 8443 },
+  { "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84/a", "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84", "/a", NULL, NULL, NULL, NO_PORT },
+  { "my_host.example.com/x", "my_host.example.com", "/x", NULL, NULL, NULL, NO_PORT },
+  { "www-2.example.com/hello/https://www.example.com", "www-2.example.com", "/hello/https://www.example.com",
+    NULL, NULL, "com", NO_PORT },
+};
+
+/* values that do not start with a host: today's behaviour (url.full, url.original) */
+static const gchar *const schemeless_not_hosts[] =
+{
+  "localhost", "localhost/x", "localhost:8080/x",            /* a single label: as likely a path segment */
+  "foo/bar", "/wp-admin/x.php", "./x", "../x", "?q=1", "#f", "",
+  "a b.com/x", "evil.com/a b", "evil.com/\tx", "evil.com/<x>",  /* characters no URL has */
+  "1.2.3.4.5/x", "10.0.0/x", "999.1.1.1/x", "1.2.3", "01.2.3.4/x", "example.123/x",   /* numbers only */
+  "user@example.com", "user:pw@example.com/x",               /* userinfo: more likely an e-mail address */
+  "example.com:/x", "example.com:", "example.com:99999/x", "example.com:8x/x", "example.com:80:90/x",
+  "[::1/x", "[::1]x/", "[not:v6]/x", "[1.2.3.4]/x", "::1/x", "2001:db8::1/x",
+  "-bad.example.com/x", "bad-.example.com/x", "example.-com/x", "example..com/x", ".example.com/x",
+  "example.com../x", "example.c_m/x", "javascript:alert(1)", "mailto:a@b.c", "C:\\Windows\\x.exe",
+  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com/x",   /* a 64-byte label */
+};
+
+static void
+_assert_part(const ThreatqUrlPart *part, const gchar *expected, const gchar *value, const gchar *what)
+{
+  if (!expected)
+    {
+      cr_assert_null(part->text, "%s: %s should be absent", value, what);
+      return;
+    }
+  cr_assert_not_null(part->text, "%s: %s missing", value, what);
+  cr_assert_eq(part->length, strlen(expected), "%s: %s has length %zu", value, what, part->length);
+  cr_assert_eq(memcmp(part->text, expected, part->length), 0, "%s: %s", value, what);
+}
+
+Test(mapper, url_parser_schemeless_hosts)
+{
+  for (guint i = 0; i < G_N_ELEMENTS(schemeless_hosts); i++)
+    {
+      const SchemelessCase *c = &schemeless_hosts[i];
+      ThreatqUrl url;
+
+      cr_assert_not(threatq_url_parse(c->value, strlen(c->value), &url), "%s is not absolute", c->value);
+      cr_assert(threatq_url_parse_schemeless(c->value, strlen(c->value), &url), "%s should split", c->value);
+      _assert_part(&url.scheme, NULL, c->value, "scheme");
+      _assert_part(&url.domain, c->domain, c->value, "domain");
+      _assert_part(&url.path, c->path, c->value, "path");
+      _assert_part(&url.query, c->query, c->value, "query");
+      _assert_part(&url.fragment, c->fragment, c->value, "fragment");
+      _assert_part(&url.extension, c->extension, c->value, "extension");
+      cr_assert_eq(url.has_port, c->port != NO_PORT, "%s: port", c->value);
+      if (c->port != NO_PORT)
+        cr_assert_eq(url.port, (guint) c->port, "%s: port %u", c->value, url.port);
+    }
+}
+
+Test(mapper, url_parser_schemeless_not_hosts)
+{
+  for (guint i = 0; i < G_N_ELEMENTS(schemeless_not_hosts); i++)
+    {
+      const gchar *value = schemeless_not_hosts[i];
+      ThreatqUrl url;
+
+      cr_assert_not(threatq_url_parse_schemeless(value, strlen(value), &url), "%s should not split", value);
+      cr_assert_null(url.domain.text, "%s: nothing is left set", value);
+      cr_assert_null(url.path.text, "%s: nothing is left set", value);
+      cr_assert_not(url.has_port, "%s: nothing is left set", value);
+    }
+
+  /* the longest name that is still a name, and one byte more */
+  GString *name = g_string_new(NULL);
+  for (guint i = 0; i < 4; i++)
+    g_string_append(name, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.");   /* 62 + '.' */
+  g_string_truncate(name, 253 - 2);
+  g_string_append(name, ".b");
+  ThreatqUrl url;
+  cr_assert_eq(name->len, 253);
+  cr_assert(threatq_url_parse_schemeless(name->str, name->len, &url), "a 253-byte name");
+  g_string_insert_c(name, 0, 'a');
+  cr_assert_not(threatq_url_parse_schemeless(name->str, name->len, &url), "a 254-byte name");
+  g_string_free(name, TRUE);
+}
+
+Test(mapper, type_url_schemeless_is_split)
+{
+  for (guint i = 0; i < G_N_ELEMENTS(schemeless_hosts); i++)
+    {
+      const SchemelessCase *c = &schemeless_hosts[i];
+      gchar *literal = g_strdup_printf("\"%s\"", c->value);
+      ThreatqDocument *document = _map_typed("URL", literal);
+
+      _assert_str(document, "threat.indicator.type", "url");
+      _assert_str(document, "threat.indicator.url.full", c->value);
+      _assert_str(document, "threat.indicator.url.original", c->value);
+      _assert_str(document, "threatq.indicator_value", c->value);
+      _assert_absent(document, "threat.indicator.url.scheme");
+      _assert_str(document, "threat.indicator.url.domain", c->domain);
+      const struct
+      {
+        const gchar *name, *expected;
+      } parts[] =
+      {
+        { "threat.indicator.url.path", c->path }, { "threat.indicator.url.query", c->query },
+        { "threat.indicator.url.fragment", c->fragment }, { "threat.indicator.url.extension", c->extension },
+      };
+      for (guint j = 0; j < G_N_ELEMENTS(parts); j++)
+        if (parts[j].expected)
+          _assert_str(document, parts[j].name, parts[j].expected);
+        else
+          _assert_absent(document, parts[j].name);
+      if (c->port != NO_PORT)
+        _assert_int(document, "threat.indicator.url.port", c->port);
+      else
+        _assert_absent(document, "threat.indicator.url.port");
+      _assert_absent(document, "error.message");
+      _assert_absent(document, "related.ip");
+      threatq_document_free(document);
+      g_free(literal);
+    }
+}
+
+Test(mapper, type_url_schemeless_not_a_host_goes_to_full)
+{
+  for (guint i = 0; i < G_N_ELEMENTS(schemeless_not_hosts); i++)
+    {
+      const gchar *value = schemeless_not_hosts[i];
+      if (!value[0] || strchr(value, '\\') || strchr(value, '\t'))
+        continue;         /* "" is no value; the JSON literal below cannot hold these two as they are */
+      gchar *literal = g_strdup_printf("\"%s\"", value);
+      ThreatqDocument *document = _map_typed("URL", literal);
+
+      _assert_str(document, "threat.indicator.url.full", value);
+      _assert_str(document, "threat.indicator.url.original", value);
+      const gchar *absent[] =
+      {
+        "threat.indicator.url.domain", "threat.indicator.url.path", "threat.indicator.url.port",
+        "threat.indicator.url.query", "threat.indicator.url.fragment", "threat.indicator.url.extension",
+        "threat.indicator.url.scheme", "error.message",
+      };
+      for (guint j = 0; j < G_N_ELEMENTS(absent); j++)
+        _assert_absent(document, absent[j]);
+      threatq_document_free(document);
+      g_free(literal);
+    }
 }
 
 Test(mapper, type_url_path)
@@ -733,7 +946,8 @@ Test(mapper, type_asn)
       threatq_document_free(document);
     }
 
-  const gchar *bad[] = { "\"ASX\"", "\"AS\"", "\"AS-1\"", "\"12a\"", "\"99999999999\"" };
+  const gchar *bad[] = { "\"ASX\"", "\"AS\"", "\"AS-1\"", "\"AS+1\"", "\"12a\"", "\"99999999999\"",
+                         "\"AS18446744073709551616\"", "18446744073709551617" };
   for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
     {
       ThreatqDocument *document = _map_typed("ASN", bad[i]);
@@ -811,7 +1025,11 @@ Test(mapper, confidence_buckets)
 
 Test(mapper, confidence_non_numeric_score)
 {
-  const gchar *literals[] = { "\"high\"", "4.5", "true", "[1]", "{\"v\":1}", "\"5 \"" };
+  const gchar *literals[] =
+  {
+    "\"high\"", "true", "[1]", "{\"v\":1}", "\"5 \"", "\"4.\"", "\".5\"", "\"4.5x\"", "7e0", "\"1,5\"",
+    "\"99999999999999999999.5\"", "{\"manual_score\":null,\"generated_score\":\"n/a\"}", "{}",
+  };
   for (guint i = 0; i < G_N_ELEMENTS(literals); i++)
     {
       gchar *json = g_strdup_printf("{\"value\":\"x\",\"score\":%s}", literals[i]);
@@ -823,6 +1041,89 @@ Test(mapper, confidence_non_numeric_score)
       threatq_document_free(document);
       g_free(json);
     }
+}
+
+/* ---- scores: objects and non-integers ----------------------------------- */
+
+typedef struct
+{
+  const gchar *literal;         /* the score member as JSON */
+  const gchar *confidence;
+  const gchar *number;          /* threatq.score as a non-integer number, or NULL: ... */
+  gint64 integer;               /* ... the integer */
+} ScoreCase;
+
+static void
+_check_score_case(const ScoreCase *c)
+{
+  gchar *json = g_strdup_printf("{\"value\":\"x\",\"score\":%s,\"updated_at\":\"2021-10-01 18:36:03\"}",
+                                c->literal);
+  ThreatqDocument *document = _map(json);
+
+  _assert_str(document, "threat.indicator.confidence", c->confidence);
+  if (c->number)
+    _assert_number(document, "threatq.score", c->number);
+  else
+    _assert_int(document, "threatq.score", c->integer);
+  _assert_absent(document, "error.message");
+  /* members of the score object are not the indicator's */
+  _assert_absent(document, "threatq.created_at");
+  _assert_absent(document, "threatq.id");
+  _assert_str(document, "threatq.updated_at", "2021-10-01T18:36:03.000Z");
+  threatq_document_free(document);
+  g_free(json);
+}
+
+Test(mapper, score_object)
+{
+  const ScoreCase cases[] =
+  {
+    /* the shape ThreatQ's own score endpoint returns (decimal generated_score in a string) */
+    { "{\"created_at\":\"2020-08-13 16:56:45\",\"generated_score\":\"0.00\",\"indicator_id\":2145,"
+      "\"score_config_hash\":\"7f8b\",\"manual_score\":\"7\",\"id\":3}", "Medium", NULL, 7 },
+    { "{\"generated_score\":\"0.00\",\"manual_score\":null}", "None", NULL, 0 },
+    { "{\"generated_score\":8,\"manual_score\":null}", "High", NULL, 8 },
+    { "{\"manual_score\":2}", "Low", NULL, 2 },
+    { "{\"generated_score\":\"6\"}", "Medium", NULL, 6 },
+    { "{\"manual_score\":0,\"generated_score\":10}", "None", NULL, 0 },      /* 0 is a score, not "unset" */
+    { "{\"manual_score\":\"\",\"generated_score\":5}", "Medium", NULL, 5 },
+    { "{\"manual_score\":\"high\",\"generated_score\":9}", "High", NULL, 9 },
+    { "{\"manual_score\":true,\"generated_score\":1}", "Low", NULL, 1 },
+    { "{\"manual_score\":{\"v\":1},\"generated_score\":[2],\"generated_score\":4}", "Low", NULL, 4 },
+    { "{\"generated_score\":\"3.50\",\"manual_score\":null}", "Not Specified", "3.5", 0 },
+    { "{\"manual_score\":7.5,\"generated_score\":2}", "Not Specified", "7.5", 0 },
+    { "{\"manual_score\":\"15\"}", "Not Specified", NULL, 15 },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+    _check_score_case(&cases[i]);
+}
+
+Test(mapper, score_non_integer)
+{
+  const ScoreCase cases[] =
+  {
+    { "7.5", "Not Specified", "7.5", 0 },
+    { "\"7.5\"", "Not Specified", "7.5", 0 },
+    { "\"+007.50\"", "Not Specified", "7.5", 0 },
+    { "\"-0.25\"", "Not Specified", "-0.25", 0 },
+    { "10.01", "Not Specified", "10.01", 0 },
+    { "0.5", "Not Specified", "0.5", 0 },
+    { "\"1234567890123456789.123456789\"", "Not Specified", "1234567890123456789.123456789", 0 },
+    /* an all-zero fraction is an integer */
+    { "\"7.0\"", "Medium", NULL, 7 },
+    { "0.00", "None", NULL, 0 },
+    { "\"-0.0\"", "None", NULL, 0 },
+    { "11.000", "Not Specified", NULL, 11 },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+    _check_score_case(&cases[i]);
+
+  /* a decimal too long to keep exactly is not taken as a number */
+  ThreatqDocument *document = _map("{\"value\":\"x\",\"score\":\"1.0000000000000000000000000000001\"}");
+  _assert_str(document, "threat.indicator.confidence", "Not Specified");
+  _assert_absent(document, "threatq.score");
+  _assert_error_mentions(document, "threatq.score: not a number");
+  threatq_document_free(document);
 }
 
 /* ---- sources: provider and TLP ------------------------------------------ */
