@@ -1,6 +1,6 @@
 /*
- * Mapping one collected ThreatQ indicator onto an ECS document (contract
- * sections 3 and 4).
+ * Mapping one collected ThreatQ indicator onto an ECS document (the fields
+ * and indicator types are listed in docs/fields.md).
  */
 #include "threatq-mapper-indicator.h"
 #include "threatq-url.h"

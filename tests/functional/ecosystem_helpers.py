@@ -257,7 +257,7 @@ class PostgresCluster:
 
 
 # ---------------------------------------------------------------------------
-# expectations from the emulator's indicators (shared/spec/threatq-source.md §4)
+# expectations from the emulator's indicators (docs/fields.md, indicator types)
 
 TYPE_MAP = {
     "IP Address": "ipv4-addr", "IPv6 Address": "ipv6-addr", "FQDN": "domain-name",
