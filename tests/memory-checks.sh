@@ -25,7 +25,7 @@ step() {
   rc=$?
   t=$(( $(date +%s) - t0 ))
   # each script ends with its own verdict and figures: show them
-  grep -E "^($name|fuzz|sanitizers|valgrind):|Synthesis:|[0-9]+ passed|[0-9]+ failed" "$out/$name.log" | tail -8
+  grep -E "^($name|fuzz|sanitizers|valgrind):|^# (TOTAL|PASS|FAIL|ERROR)|[0-9]+ passed|[0-9]+ failed" "$out/$name.log" | tail -8
   if [ "$rc" -eq 0 ]; then
     verdict="ok"
   else
