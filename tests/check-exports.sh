@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # One of the TESTS of `make check`: the module exports only its two entry points
 # (module_info and threatq_module_init); everything else is hidden.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `make installcheck`: what `make install` left behind.  Arguments: the module dir
 # and the SCL dir as installed, $(DESTDIR) included.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue #4 item 6, memory safety, in one command (CI runs it after `make check`):
 #   1. tests/sanitizers.sh   unit + functional suites against an ASan/UBSan build
 #   2. tests/valgrind.sh     the end-to-end sync under valgrind memcheck

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The unit and functional suites under AddressSanitizer + UndefinedBehaviorSanitizer.
 #
 #   tests/sanitizers.sh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Mapping one collected ThreatQ indicator onto an ECS document (the fields
  * and indicator types are listed in docs/fields.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One indicator as the page parser collects it (only the members that are
  * mapped, as text), and its mapping onto an ECS document (docs/fields.md).

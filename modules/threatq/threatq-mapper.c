@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The streaming page parser: yajl callbacks that keep one indicator (the
  * members docs/fields.md maps) in memory at a time, hand each complete one to

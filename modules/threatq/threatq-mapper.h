@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ThreatQ indicator JSON -> ECS document (docs/fields.md), and the
  * streaming parser of one indicator page.  No syslog-ng I/O in here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Splitting an absolute URL ("scheme://[userinfo@]host[:port][/path][?query][#fragment]")
  * into the ECS url.* parts.  Parts point into the input; nothing is decoded or invented.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A small ThreatQuotient REST API emulator for tests and the demo.
 
 Python 3 standard library only.  It implements the two calls the threatq()

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The conformance corpora (tests/conformance/, see its README.md) and the table of
 places where this module deliberately differs from them (docs/differences.md explains each).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Helpers for tests/functional/test_ecosystem.py: the threatq() source with
 other parts of the syslog-ng ecosystem (the threatq SCL, elasticsearch-http(),
 sql() with a real PostgreSQL server).

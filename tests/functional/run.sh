@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs functional test files under pytest.  `make check` uses it as the log compiler
 # of every tests/functional/test_*.py (one TESTS entry each); by hand:
 #

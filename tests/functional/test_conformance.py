@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Conformance with the reference corpora in tests/conformance/ (see its README.md).
 
 * the seed example event (tests/conformance/seed/ti_threatq-README.md): every field but the

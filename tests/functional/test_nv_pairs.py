@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """MESSAGE and the name-value pairs carry the same document (docs/fields.md).
 
 The same messages are rendered both ways through a real syslog-ng and the emulator: `$MESSAGE`

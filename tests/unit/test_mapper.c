@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Contract sections 3 and 4: one ThreatQ indicator in, one ECS document out.
  * Every document is also checked for agreement between its field list and its

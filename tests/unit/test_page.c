@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * threatq_page_parse(): the page envelope (docs/behaviour.md, docs/fields.md),
  * streamed one indicator at a time.
