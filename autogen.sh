@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Debian's lex-rules.am cannot be included from /usr/share (automake only inlines
 # in-tree fragments), so copy it into the tree first.
 set -e

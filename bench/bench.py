@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """End-to-end benchmark of the threatq() source (issue #6).  Run it as bench/run.sh.
 
 For one run on one machine it prints:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A fast ThreatQ API server for the benchmark (Python 3 standard library only).
 
 tests/emulator/threatq_emulator.py is built for tests: it keeps every indicator

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Summarise a `perf record --call-graph dwarf` profile of syslog-ng running threatq().
 
 usage: perf_summary.py PERF_DATA [--top 25] [--indicators N]

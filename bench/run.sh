@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End-to-end benchmark of the threatq() source (issue #6): threatq() rate, syslog-ng's own
 # ceiling in the same run, a python-fetcher() baseline and peak RSS at 100k / 1M indicators.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Demo: syslog-ng pulls a sample ThreatQ collection from the local emulator and
 # prints one ECS JSON document per indicator, then shows the threatq() stats.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Preloaded next to gcc's libasan.so into the (uninstrumented) syslog-ng by
  * tests/sanitizers.sh.  Not part of the module.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build the syslog-ng-mod-threatq Debian package from a clean copy of this
 # source tree and leave the .deb in OUTDIR.
 #

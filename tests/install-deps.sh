@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Everything building, the demo and the tests need, from Debian 12's archive.
 set -e
 export DEBIAN_FRONTEND=noninteractive

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue #4 item 6, memory safety, in one command (CI runs it after `make check`):
 #   1. tests/sanitizers.sh   unit + functional suites against an ASan/UBSan build
 #   2. tests/valgrind.sh     the end-to-end sync under valgrind memcheck
@@ -25,7 +26,7 @@ step() {
   rc=$?
   t=$(( $(date +%s) - t0 ))
   # each script ends with its own verdict and figures: show them
-  grep -E "^($name|fuzz|sanitizers|valgrind):|Synthesis:|[0-9]+ passed|[0-9]+ failed" "$out/$name.log" | tail -8
+  grep -E "^($name|fuzz|sanitizers|valgrind):|^# (TOTAL|PASS|FAIL|ERROR)|[0-9]+ passed|[0-9]+ failed" "$out/$name.log" | tail -8
   if [ "$rc" -eq 0 ]; then
     verdict="ok"
   else

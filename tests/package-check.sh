@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build the syslog-ng-mod-threatq .deb, install it with apt-get, test the
 # installed files, and remove it again.
 #

@@ -1,11 +1,12 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The unit and functional suites under AddressSanitizer + UndefinedBehaviorSanitizer.
 #
 #   tests/sanitizers.sh
 #
 # Builds the module out of tree with `configure --enable-sanitizers --enable-werror`
 # in $ASAN_BUILD_DIR (default <repo>/_build-asan) and runs `make check` there: the
-# Criterion unit tests (ASan-linked binaries, leak checking on), tests/check-build.sh
+# Criterion unit tests (ASan-linked binaries, leak checking on), tests/check-exports.sh
 # and the pytest functional suite against that build's libthreatq.so.  syslog-ng
 # itself is not instrumented, so the functional harness starts it with gcc's ASan
 # runtime (and tests/asan_preload_shim.c) in LD_PRELOAD (THREATQ_SYSLOG_NG_ENV, see
@@ -42,7 +43,7 @@ if [ -f "$top/config.status" ]; then
     else
       find . -path ./.git -prune -o -path './_build-*' -prune -o -type f -print
     fi
-    ls -d configure Makefile.in aclocal.m4 config.h.in build-aux m4
+    ls -d configure Makefile.in aclocal.m4 build-aux m4
   ) | grep -v '^_build-' | (cd "$top" && tar -cf - -T -) | tar -xpf - -C "$srcdir"
 else
   srcdir=$top
@@ -77,10 +78,6 @@ export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
 export THREATQ_SYSLOG_NG_ENV="LD_PRELOAD=$libasan:$shim ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=0:log_path=$reports/asan"
 export THREATQ_TEST_TIMEOUT_SCALE=${THREATQ_TEST_TIMEOUT_SCALE:-2}
 export G_SLICE=always-malloc G_DEBUG=gc-friendly
-# The functional tests run from $srcdir, maybe a copy: point them at <repo>/../shared.
-if [ -z "${THREATQ_SHARED_DIR:-}" ] && [ -d "$top/../shared" ]; then
-  THREATQ_SHARED_DIR=$(cd "$top/../shared" && pwd); export THREATQ_SHARED_DIR
-fi
 
 # Keep every test's syslog-ng output where it can be searched for reports
 # (under /tmp: the control sockets' paths must stay short).
@@ -94,10 +91,10 @@ rc=$?
 set -e
 elapsed=$(( $(date +%s) - start ))
 
-grep -E 'Synthesis:|^ok:|^FAIL|[0-9]+ (passed|failed)' check.out || true
+grep -E '^(PASS|FAIL|XPASS|XFAIL|SKIP|ERROR):|^# (TOTAL|PASS|FAIL|ERROR)' check.out || true
 # ASan reports: files in $reports; UBSan reports: "runtime error:" lines on the
-# unit tests' output (check.out) and on syslog-ng's (its logs under $pytest_tmp).
-grep -rh -A12 'runtime error:' check.out "$pytest_tmp" 2>/dev/null >"$reports/ubsan.txt" || true
+# tests' logs (automake's tests/**/*.log) and on syslog-ng's (its logs under $pytest_tmp).
+grep -rh -A12 --include='*.log' 'runtime error:' tests "$pytest_tmp" 2>/dev/null >"$reports/ubsan.txt" || true
 grep -rl 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer' "$pytest_tmp" 2>/dev/null \
   | while read -r f; do cp "$f" "$reports/asan-in-$(echo "$f" | tr / _)"; done
 asan_n=$(find "$reports" -type f -name 'asan*' | wc -l)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The functional end-to-end case under valgrind memcheck:
 # tests/functional/test_sync.py::test_full_sync_exactly_once (2,500 indicators
 # through token, paging, mapping and delivery, then SIGTERM), with syslog-ng

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Write a synthetic but realistic ThreatQ indicator page for the JSON parser benchmark.
 
 Shape follows the ThreatQ /api/indicators response as seen in the elastic

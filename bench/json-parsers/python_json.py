@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Baseline: CPython json.loads (C accelerator) on the same page, same walk as the C DOMs.
 
 usage: python_json.py PAGE.json

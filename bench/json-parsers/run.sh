@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build and run the JSON parser benchmark for one ThreatQ indicator page.
 # Why: justifies parsing ThreatQ pages with yajl's streaming callbacks instead of
 # a DOM (json-glib / yajl_tree). Needs gcc, python3, libyajl-dev, libjson-glib-dev.

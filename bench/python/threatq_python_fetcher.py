@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """ThreatQ indicators through syslog-ng's python-fetcher() (syslog-ng 3.38).
 
 The baseline of bench/run.sh: what a syslog-ng user would write today

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A bump allocator shared by the documents of one page: a mapped indicator is
  * some 50 small strings and arrays, and allocating them one by one (and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The HTTP side of threatq(): OAuth2 client-credentials token and one page
  * request.  Used from the fetcher thread only, except threatq_client_abort().

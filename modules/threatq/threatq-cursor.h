@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The paging cursor in syslog-ng's persist file, and the bookmarks that move
  * it only once destinations have acknowledged the messages.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A mapped ECS document: the flat list of dotted, typed fields that become
  * syslog-ng name-value pairs, and the same fields rendered as one nested,

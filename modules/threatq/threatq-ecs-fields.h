@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The fixed names of the fields the mapper writes.  A number per name lets
  * the message factory keep its name-value handles in an array instead of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threatq-mapper-dates.h"
 
 #define MSEC_PER_DAY G_GINT64_CONSTANT(86400000)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Calendar arithmetic for the mapper: ThreatQ's "YYYY-MM-DD HH:MM:SS" (UTC)
  * in, ISO 8601 "YYYY-MM-DDTHH:MM:SS.mmmZ" out.  Pure integer arithmetic

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Mapping one collected ThreatQ indicator onto an ECS document (contract
- * sections 3 and 4).
+ * Mapping one collected ThreatQ indicator onto an ECS document (the fields
+ * and indicator types are listed in docs/fields.md).
  */
 #include "threatq-mapper-indicator.h"
 #include "threatq-number.h"

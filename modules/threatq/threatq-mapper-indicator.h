@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * One indicator as the page parser collects it (only the members the
- * contract maps, as text), and its mapping onto an ECS document (contract
- * sections 3 and 4).  Private to the mapper.
+ * One indicator as the page parser collects it (only the members that are
+ * mapped, as text), and its mapping onto an ECS document (docs/fields.md).
+ * Private to the mapper.
  */
 #ifndef THREATQ_MAPPER_INDICATOR_H_INCLUDED
 #define THREATQ_MAPPER_INDICATOR_H_INCLUDED

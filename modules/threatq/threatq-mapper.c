@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The streaming page parser: yajl callbacks that keep one indicator (the
- * members the contract maps) in memory at a time, hand each complete one to
+ * members docs/fields.md maps) in memory at a time, hand each complete one to
  * threatq-mapper-indicator.c, and check the page's shape.
  */
 #include "threatq-mapper.h"

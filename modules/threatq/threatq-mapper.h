@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * ThreatQ indicator JSON -> ECS document (contract sections 3 and 4), and the
+ * ThreatQ indicator JSON -> ECS document (docs/fields.md), and the
  * streaming parser of one indicator page.  No syslog-ng I/O in here.
  */
 #ifndef THREATQ_MAPPER_H_INCLUDED

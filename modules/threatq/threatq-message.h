@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ECS document -> LogMessage: MESSAGE holds the JSON, every field is also a name-value pair. */
 #ifndef THREATQ_MESSAGE_H_INCLUDED
 #define THREATQ_MESSAGE_H_INCLUDED

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef THREATQ_PARSER_H_INCLUDED
 #define THREATQ_PARSER_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threatq-parser.h"
 #include "plugin.h"
 #include "plugin-types.h"

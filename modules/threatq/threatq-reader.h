@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The page reader: a thread of its own that requests, parses and maps the
  * next page while the fetcher thread posts the current one.  It also owns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * threatq() source: options, lifecycle, and handing messages out under flow
  * control with the delivery-gated cursor.

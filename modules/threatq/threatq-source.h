@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef THREATQ_SOURCE_H_INCLUDED
 #define THREATQ_SOURCE_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threatq-stats.h"
 #include "stats/stats-cluster-single.h"
 

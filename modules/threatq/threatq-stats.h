@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The per-source counters shown by `syslog-ng-ctl stats`. */
 #ifndef THREATQ_STATS_H_INCLUDED
 #define THREATQ_STATS_H_INCLUDED

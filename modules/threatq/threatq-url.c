@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Splitting URL values into the ECS url.* parts: absolute URLs, and values
  * without a scheme that start with a host (see threatq-url.h for the rules).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Splitting a URL value into the ECS url.* parts: an absolute URL
  * ("scheme://[userinfo@]host[:port][/path][?query][#fragment]"), or a value

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A small ThreatQuotient REST API emulator for tests and the demo.
 
 Python 3 standard library only.  It implements the two calls the threatq()
-source driver makes (see shared/spec/threatq-source.md, section 2):
+source driver makes (see docs/behaviour.md):
 
   POST /api/token                                  OAuth2 client_credentials
   GET  /api/indicators/query/hash/<collection>     Solr-like cursorMark paging

@@ -1,19 +1,18 @@
-"""The conformance corpora (../shared/conformance/, see its README.md) and the table of
-places where the contract (../shared/spec/threatq-source.md) deliberately differs from them.
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The conformance corpora (tests/conformance/, see its README.md) and the table of
+places where this module deliberately differs from them (docs/differences.md explains each).
 
-Used by test_conformance.py.  The corpora live beside the clone: <repo>/../shared
-(CI puts a copy of shared/ there); THREATQ_SHARED_DIR overrides the location.  They are
-read, never changed.
+Used by test_conformance.py.  The corpora are part of the repository and are read, never
+changed.
 
 A deviation says, for one field of one corpus (all lines or some): what the corpus has,
-what the contract requires instead, and why.  The test checks both halves: that the corpus
-really holds the stated value (so the table cannot go stale silently), and that our output
-holds the contract's value.
+what our mapping (docs/fields.md) produces instead, and why.  The test checks both halves:
+that the corpus really holds the stated value (so the table cannot go stale silently), and
+that our output holds our value.
 """
 
 import fnmatch
 import json
-import os
 import re
 from collections import namedtuple
 from pathlib import Path
@@ -21,23 +20,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def shared_dir():
-    return Path(os.environ.get("THREATQ_SHARED_DIR") or REPO.parent / "shared")
+CORPORA = REPO / "tests" / "conformance"
+SEED = CORPORA / "seed" / "ti_threatq-README.md"
 
 
 def missing_reason():
-    """None when the shared corpora are there, else a message saying what is missing."""
-    root = shared_dir()
-    need = [root / "conformance" / "README.md",
-            root / "seed-ti_threatq-README.md",
-            root / "conformance" / "elastic-ti_threatq" / "test-threatq-sample-ndjson.log",
-            root / "conformance" / "filebeat-threatq-legacy" / "threatq_sample.ndjson.log"]
+    """None when the corpora are there, else a message saying what is missing."""
+    need = [CORPORA / "README.md", SEED,
+            CORPORA / "elastic-ti_threatq" / "test-threatq-sample-ndjson.log",
+            CORPORA / "filebeat-threatq-legacy" / "threatq_sample.ndjson.log"]
     absent = [str(p) for p in need if not p.exists()]
     if not absent:
         return None
-    return ("the conformance corpora are missing: %s. They are expected in <repo>/../shared "
-            "(CI places a copy of shared/ beside the clone) or in $THREATQ_SHARED_DIR."
-            % ", ".join(absent))
+    return "the conformance corpora are missing from the source tree: %s" % ", ".join(absent)
 
 
 # ---------------------------------------------------------------------------
@@ -52,12 +47,12 @@ ABSENT = _Absent()
 
 
 def iso(threatq_date):
-    """'2020-11-15 00:00:02' -> '2020-11-15T00:00:02.000Z' (contract §3)."""
+    """'2020-11-15 00:00:02' -> '2020-11-15T00:00:02.000Z' (docs/fields.md)."""
     return threatq_date.replace(" ", "T") + ".000Z"
 
 
 class Rule:
-    """A contract value computed from the indicator (the input line), e.g. a date."""
+    """Our value computed from the indicator (the input line), e.g. a date."""
 
     def __init__(self, text, fn):
         self.text, self.fn = text, fn
@@ -70,7 +65,7 @@ class Rule:
 
 
 def iso_of(field):
-    return Rule("%s as ISO 8601 (%s)" % (field, "contract §3"), lambda ind: iso(ind[field]))
+    return Rule("%s as ISO 8601 (docs/fields.md)" % field, lambda ind: iso(ind[field]))
 
 
 def flatten(doc, prefix=""):
@@ -106,14 +101,14 @@ def read_expected(path):
 
 def seed_example():
     """The example event of the seed README (the ```json block after 'An example event')."""
-    text = (shared_dir() / "seed-ti_threatq-README.md").read_text(encoding="utf-8")
+    text = SEED.read_text(encoding="utf-8")
     m = re.search(r"An example event for `threat`.*?```json\n(.*?)\n```", text, re.S)
     if not m:
-        raise AssertionError("no example event found in seed-ti_threatq-README.md")
+        raise AssertionError("no example event found in %s" % SEED)
     return json.loads(m.group(1))
 
 
-# Fields of the seed example that the Elastic agent adds itself (contract §5).
+# Fields of the seed example that the Elastic agent adds itself (docs/differences.md).
 SEED_AGENT_ONLY = ["agent.*", "elastic_agent.*", "data_stream.*", "input.type",
                    "event.agent_id_status", "event.ingested", "event.created"]
 
@@ -135,26 +130,26 @@ FILEBEAT_COMPARE = ["threat.indicator.*", "threatq.attributes.*", "threatq.statu
 # --- deviations shared by every ti_threatq corpus line -------------------------------
 _ELASTIC_ALL = [
     Deviation("event.category", ALL, ["threat"], "threat",
-              "contract §3: a string, as in the seed example (1.32 writes a one-element "
+              "docs/fields.md: a string, as in the seed example (1.32 writes a one-element "
               "list; the value is the same)"),
     Deviation("event.type", ALL, ["indicator"], "indicator",
-              "contract §3: a string, as in the seed example (1.32 writes a one-element "
+              "docs/fields.md: a string, as in the seed example (1.32 writes a one-element "
               "list; the value is the same)"),
     Deviation("threat.indicator.first_seen", ALL, ABSENT, iso_of("created_at"),
-              "contract §3 maps created_at to first_seen; the ti_threatq pipeline sets none"),
+              "docs/fields.md maps created_at to first_seen; the ti_threatq pipeline sets none"),
     Deviation("threat.indicator.last_seen", ALL, ABSENT, iso_of("touched_at"),
-              "contract §3 maps touched_at to last_seen; the ti_threatq pipeline sets none"),
+              "docs/fields.md maps touched_at to last_seen; the ti_threatq pipeline sets none"),
     Deviation("threat.indicator.modified_at", ALL, ABSENT, iso_of("updated_at"),
-              "contract §3 maps updated_at to modified_at; the ti_threatq pipeline sets none"),
+              "docs/fields.md maps updated_at to modified_at; the ti_threatq pipeline sets none"),
 ]
 
-_PROVIDER_132 = ("1.32 took the provider from sources[].provider; the contract (like "
+_PROVIDER_132 = ("1.32 took the provider from sources[].provider; docs/fields.md (like "
                  "ti_threatq >= 1.33, PR elastic/integrations#13137) takes sources[].name")
-_SCORE_15 = ("score 15 is outside ThreatQ's 0-10 scale: contract §3 says 'any other value "
-             "present -> Not Specified'; the pipeline leaves confidence out")
-_TLP_PREFIX = ("contract §3 accepts a 'TLP:' prefix (TLP:WHITE -> WHITE); the pipeline only "
+_SCORE_15 = ("score 15 is outside ThreatQ's 0-10 scale: docs/fields.md maps any other "
+             "value to 'Not Specified'; the pipeline leaves confidence out")
+_TLP_PREFIX = ("docs/fields.md accepts a 'TLP:' prefix (TLP:WHITE -> WHITE); the pipeline only "
                "takes the bare names, so it drops TLP:WHITE")
-_URL_ORIGINAL = ("contract §4: url.original is always the value as given; a value that does "
+_URL_ORIGINAL = ("docs/fields.md: url.original is always the value as given; a value that does "
                  "not parse also goes to url.full (the pipeline sets only url.full)")
 _URL_HOST_FIRST = ("contract §4: a URL without a scheme that starts with a host (here an IPv4 "
                    "address and a port) is split like an absolute URL; uri_parts fails on it, so "
@@ -187,26 +182,26 @@ NO_PRESERVE_132 = _ELASTIC_ALL + NO_PRESERVE_COMMON + [
 NO_PRESERVE_133 = _ELASTIC_ALL + NO_PRESERVE_COMMON
 
 # --- Filebeat threatintel/threatq ---------------------------------------------------------
-_FB_ADDED = "contract §3 sets it; that Filebeat version did not"
+_FB_ADDED = "docs/fields.md sets it; that Filebeat version did not"
 FILEBEAT = [
     Deviation("threat.indicator.confidence", ALL, "Low", "Low",
-              "Filebeat used a 0-100 scale (score 4 -> Low); the contract's 0-10 scale gives "
+              "Filebeat used a 0-100 scale (score 4 -> Low); our 0-10 scale gives "
               "1-4 -> Low: the same value by coincidence"),
     Deviation("threat.indicator.first_seen", ALL, ABSENT, iso_of("created_at"), _FB_ADDED),
     Deviation("threat.indicator.last_seen", ALL, ABSENT, iso_of("touched_at"), _FB_ADDED),
     Deviation("threat.indicator.modified_at", ALL, ABSENT, iso_of("updated_at"), _FB_ADDED),
     Deviation("threat.indicator.provider", ALL, ABSENT, ["AlienVault OTX"],
-              "contract §3: distinct sources[].name; Filebeat read sources[].provider (absent)"),
+              "docs/fields.md: distinct sources[].name; Filebeat read sources[].provider (absent)"),
     Deviation("threatq.expired_at", ALL, ABSENT, iso_of("expired_at"), _FB_ADDED),
     Deviation("threatq.touched_at", ALL, ABSENT, iso_of("touched_at"), _FB_ADDED),
     Deviation("threatq.updated_at", ALL, ABSENT, iso_of("updated_at"), _FB_ADDED),
     Deviation("threatq.ioc_expired_at", ALL, ABSENT, iso_of("expired_at"),
-              "contract §3: expired_at -> ioc_expired_at (IOC expiry did not exist in Filebeat)"),
+              "docs/fields.md: expired_at -> ioc_expired_at (IOC expiry did not exist in Filebeat)"),
 ]
 
 # Line 10 (id 347) of the Filebeat log has no expected document: Filebeat's log input does not
 # emit an unterminated last line (filebeat-threatq-legacy/PROVENANCE.md).  Its expectation is
-# therefore written out here from the contract, for the same fields as the other lines.
+# therefore written out here from docs/fields.md, for the same fields as the other lines.
 FILEBEAT_LINE10 = {
     "@timestamp": "2020-11-15T00:00:02.000Z",
     "tags": ["forwarded", "threatintel-threatq"],
@@ -237,7 +232,7 @@ FILEBEAT_LINE10 = {
 
 def corpora():
     """The corpora, in test order.  Corpora sharing a .log are run once (one syslog-ng)."""
-    c = shared_dir() / "conformance"
+    c = CORPORA
     ti = c / "elastic-ti_threatq"
     fb = c / "filebeat-threatq-legacy"
     ti_opts = dict(preserve_original=True, tags=["preserve_duplicate_custom_fields"])

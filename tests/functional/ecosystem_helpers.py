@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Helpers for tests/functional/test_ecosystem.py: the threatq() source with
 other parts of the syslog-ng ecosystem (the threatq SCL, elasticsearch-http(),
 sql() with a real PostgreSQL server).
@@ -352,7 +353,7 @@ class PostgresCluster:
 
 
 # ---------------------------------------------------------------------------
-# expectations from the emulator's indicators (shared/spec/threatq-source.md §4)
+# expectations from the emulator's indicators (docs/fields.md, indicator types)
 
 TYPE_MAP = {
     "IP Address": "ipv4-addr", "IPv6 Address": "ipv6-addr", "FQDN": "domain-name",

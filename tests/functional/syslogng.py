@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Helpers to run syslog-ng with the threatq() source in functional tests.
 
 Environment:

@@ -1,6 +1,7 @@
-"""Conformance with the reference corpora in ../shared/conformance/ (see its README.md).
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Conformance with the reference corpora in tests/conformance/ (see its README.md).
 
-* the seed example event (../shared/seed-ti_threatq-README.md): every field but the
+* the seed example event (tests/conformance/seed/ti_threatq-README.md): every field but the
   agent-only ones, exactly, and event.original byte for byte;
 * filebeat-threatq-legacy/: threat.indicator.*, threatq.attributes.*, threatq.status,
   threatq.indicator_value, threatq.*_at, @timestamp (and tags);
@@ -8,10 +9,10 @@
   threat.indicator.*, related.*, event.kind/category/type, @timestamp (and tags,
   event.original).
 
-One pytest case per corpus line.  Where the contract deliberately differs from a corpus, the
-difference is a row of conformance_data.py's tables (field, corpus value, contract value,
-reason); the case checks that the corpus holds the stated value and that our output holds the
-contract's.  Nothing is skipped; a missing shared/ directory is a failure.
+One pytest case per corpus line.  Where this module deliberately differs from a corpus
+(docs/differences.md), the difference is a row of conformance_data.py's tables (field, corpus
+value, our value, reason); the case checks that the corpus holds the stated value and that our
+output holds ours.  Nothing is skipped; missing corpora are a failure.
 
 Each .log runs through ONE syslog-ng: the emulator serves the corpus lines, byte for byte and in
 order, as the `data` of one page (so event.original is the line exactly and lines sharing an
@@ -144,7 +145,7 @@ def test_corpus_line(runs, corpus, lineno):
         corpus.name, lineno, "\n".join("  %s: %s" % (d.field, why) for d, why in stale))
     got = cd.select(cd.flatten(doc), corpus.compare)
     assert got == want and not _diff(got, want), \
-        "%s line %d (id %s) differs from the contract's expectation:\n%s" % (
+        "%s line %d (id %s) differs from the expectation:\n%s" % (
             corpus.name, lineno, ind["id"], _diff(got, want))
 
 
@@ -199,7 +200,7 @@ def test_seed_event_original_is_the_seed_string(seed_run):
 
 
 def test_seed_only_agent_fields_left_out(seed_run):
-    """The fields we do not produce are exactly the agent-only ones of contract §5."""
+    """The fields we do not produce are exactly the agent-only ones (docs/differences.md)."""
     example, doc = seed_run
     got = cd.flatten(doc)
     not_made = sorted(k for k in cd.flatten(example) if k not in got)

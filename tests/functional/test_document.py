@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The ECS document in MESSAGE, the name-value pairs and the message timestamp,
 compared with the indicators the emulator served (one syslog-ng run per module)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """threatq() with the rest of the syslog-ng ecosystem: the threatq SCL
 (elasticsearch-threatq(), t_threatq_ecs), the example configurations, and a
 real PostgreSQL server through sql().

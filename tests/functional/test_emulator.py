@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Self-tests of the ThreatQ emulator (no syslog-ng involved)."""
 
 import base64

@@ -144,7 +144,7 @@ def test_every_field_the_module_can_emit_is_mapped_explicitly():
     t = template()
     missing = [n for n in names if es_mapping.lookup(t, n) is None]
     assert not missing, missing
-    ecs = {  # ../shared/notes/ecs-field-types.tsv, for the fields with a non-keyword type
+    ecs = {  # ECS's field reference (ecs_flat.yml), for the fields with a non-keyword type
         "@timestamp": "date", "event.created": "date", "related.ip": "ip",
         "threat.indicator.ip": "ip", "threat.indicator.as.number": "long",
         "threat.indicator.url.port": "long", "threat.indicator.first_seen": "date",

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Faults (spec section 2.5 and 2.6): token lifetime, 401, 5xx, 429, bad JSON,
 slow server at shutdown, secrets in logs."""
 

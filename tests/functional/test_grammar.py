@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Configuration grammar, checked with `syslog-ng --syntax-only`."""
 
 import re

@@ -1,4 +1,5 @@
-"""MESSAGE and the name-value pairs carry the same document (contract §3).
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""MESSAGE and the name-value pairs carry the same document (docs/fields.md).
 
 The same messages are rendered both ways through a real syslog-ng and the emulator: `$MESSAGE`
 (the compact ECS JSON) and the name-value pairs, as `$(format-json --scope nv-pairs)` and as a
@@ -58,7 +59,7 @@ def flatten(doc, prefix=""):
 
 # ---------------------------------------------------------------------------
 # indicators: the emulator's generated ones (every type it knows) plus hand-made ones for the
-# rest of contract §4 and for values that stress the list format and JSON escaping
+# rest of the indicator types of docs/fields.md and for values that stress the list format and JSON escaping
 
 def _base(ind_id, tname, value, minute):
     t = "2023-02-01 10:%02d:00" % minute
@@ -343,7 +344,7 @@ def test_untyped_pairs_are_the_text_of_the_values(rendered):
 
 
 def test_the_variety_was_there(rendered):
-    """The comparison above covered every kind of field the contract has."""
+    """The comparison above covered every kind of field docs/fields.md lists."""
     fields = rendered["fields"]
     for name, ptype in [("threatq.id", int), ("threatq.score", float),
                         ("threat.indicator.as.number", int),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Driver options seen end to end: token-url(), fields(), preserve-original(),
 tags(), feed-name(), persist-name(), ioc-expiration-duration()."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Resilience (issue #4; spec section 2 items 4-6): every fault case of the issue
 with the same delivery checks afterwards -- every indicator delivered (by
 threatq.id), at most one page twice, syslog-ng alive and `syslog-ng-ctl stats`

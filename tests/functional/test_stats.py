@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The per-source counters in `syslog-ng-ctl stats`, read after runs whose
 numbers are known in advance."""
 

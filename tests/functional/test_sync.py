@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Sync behaviour of threatq() against the emulator: token and paging exchange,
 exactly-once delivery, the `data: {}` quirk, tailing updates, crash resume."""
 

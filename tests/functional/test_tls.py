@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """TLS (spec section 1, the http()-style TLS options): the emulator serves HTTPS
 with a throwaway CA; certificate verification, ca-file()/ca-dir(), the same
 options inside tls(...), client certificates, peer-verify(no), cipher-suite()."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Throwaway PKI for the TLS tests: a CA, a server certificate for
 127.0.0.1 / localhost (subjectAltName) and a client certificate, made with the
 openssl command line in a temp dir."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libFuzzer harness: arbitrary bytes as one indicator page body, through the
  * streaming page parser and the indicator -> ECS mapping

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Regenerate the seed corpus of tests/fuzz (page bodies for fuzz_page).
 
 Realistic pages come from the emulator's IndicatorFactory (deterministic seeds);

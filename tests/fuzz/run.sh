@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build tests/fuzz/fuzz_page.c with clang's libFuzzer + ASan + UBSan and run it
 # for a bounded time from the seed corpus in tests/fuzz/corpus.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Throughput of threatq_page_parse(): parsing + mapping + rendering a page of
  * 1,000 realistic indicators (about 1.5 KB each), repeated.  Not a test.

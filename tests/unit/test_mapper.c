@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Contract sections 3 and 4: one ThreatQ indicator in, one ECS document out.
  * Every document is also checked for agreement between its field list and its
@@ -224,8 +225,8 @@ static const gchar seed_original[] =
   "{\"adversaries\":[],\"attributes\":[{\"attribute_id\":5,\"created_at\":\"2021-10-01 18:36:06\",\"id\":4893068,\"indicator_id\":106767,\"name\":\"Contact\",\"touched_at\":\"2021-10-24 18:36:10\",\"updated_at\":\"2021-10-24 18:36:10\",\"value\":\"email:Quetzalcoatl_relays[]protonmail.com url:https://quetzalcoatl-relays.org proof:uri-rsa hoster:frantech.ca\"},{\"attribute_id\":9,\"created_at\":\"2021-10-01 18:36:06\",\"id\":4893069,\"indicator_id\":106767,\"name\":\"Router Port\",\"touched_at\":\"2021-10-24 18:36:10\",\"updated_at\":\"2021-10-24 18:36:10\",\"value\":\"9000\"},{\"attribute_id\":6,\"created_at\":\"2021-10-01 18:36:06\",\"id\":4893070,\"indicator_id\":106767,\"name\":\"Flags\",\"touched_at\":\"2021-10-02 18:36:08\",\"updated_at\":\"2021-10-02 18:36:08\",\"value\":\"ERDV\"}],\"class\":\"network\",\"created_at\":\"2021-10-01 18:36:03\",\"expires_calculated_at\":\"2021-10-23 18:40:17\",\"hash\":\"69beef49fdbd1f54eef3cab324c7b6cf\",\"id\":106767,\"published_at\":\"2021-10-01 18:36:03\",\"score\":0,\"sources\":[{\"created_at\":\"2021-10-01 18:36:06\",\"creator_source_id\":12,\"id\":3699669,\"indicator_id\":106767,\"indicator_status_id\":1,\"indicator_type_id\":15,\"name\":\"www.dan.me.uk Tor Node List\",\"published_at\":\"2021-10-01 18:36:06\",\"reference_id\":37,\"source_id\":12,\"source_type\":\"connectors\",\"updated_at\":\"2021-10-24 18:36:10\"}],\"status\":{\"description\":\"Poses a threat and is being exported to detection tools.\",\"id\":1,\"name\":\"Active\"},\"status_id\":1,\"touched_at\":\"2021-10-24 18:36:10\",\"type\":{\"class\":\"network\",\"id\":15,\"name\":\"IP Address\"},\"type_id\":15,\"updated_at\":\"2021-10-01 18:36:03\",\"value\":\"107.189.1.90\"}";
 
 /*
- * The seed README's example event, minus what the contract (section 5) leaves
- * out: agent.*, elastic_agent.*, data_stream.*, input.type,
+ * The seed README's example event, minus the fields Elastic's agent adds
+ * (docs/differences.md): agent.*, elastic_agent.*, data_stream.*, input.type,
  * event.agent_id_status, event.ingested, event.created.  event.original is
  * compared separately (it is the input).
  */
@@ -303,7 +304,7 @@ Test(mapper, seed_example_event)
   cr_assert_not_null(original);
   cr_assert_str_eq(YAJL_GET_STRING(original), seed_original);
 
-  /* the fields the contract adds to the seed */
+  /* the fields this module adds to the seed (docs/fields.md) */
   _assert_str(document, "event.created", RECEIVED_ISO);
   _assert_str(document, "event.module", "ti_threatq");
   _assert_str(document, "threat.feed.name", "ThreatQuotient");

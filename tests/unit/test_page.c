@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * threatq_page_parse(): the page envelope (contract sections 2.2, 2.3, 2.5 and 3),
+ * threatq_page_parse(): the page envelope (docs/behaviour.md, docs/fields.md),
  * streamed one indicator at a time.
  */
 #include <criterion/criterion.h>
