@@ -107,6 +107,10 @@ _base_url_problem(CURLU *parsed, const gchar *url)
     return "the URL is longer than 1023 characters";
   if (strpbrk(url, "?#"))
     return "a query (?...) or fragment (#...) is not allowed";
+  /* libcurl reads "https:///host" as "https://host/": refuse the empty authority itself */
+  const gchar *authority = strstr(url, "://");
+  if (!authority || authority[3] == '/' || authority[3] == '\0')
+    return "not an absolute http(s)://host[:port][/path] URL";
   if (curl_url_set(parsed, CURLUPART_URL, url, 0) != CURLUE_OK
       || curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
       || curl_url_get(parsed, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0])
