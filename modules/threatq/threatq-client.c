@@ -262,6 +262,14 @@ _parse_token_response(ThreatqClient *self, ThreatqResponse *response)
   return TRUE;
 }
 
+/* a token response body holds the token in clear (it is at most 64 KiB) */
+static void
+_wipe_body(GString *body)
+{
+  memset(body->str, 0, body->allocated_len);
+  g_string_truncate(body, 0);
+}
+
 /* our own copies of header lines may hold a secret: overwritten before they are freed */
 static void
 _free_headers(struct curl_slist *headers)
@@ -291,7 +299,10 @@ _fetch_token(ThreatqClient *self, ThreatqResponse *response)
   (void) curl_easy_setopt(self->curl, CURLOPT_PASSWORD, NULL);
   _free_headers(headers);
   if (!performed)
-    return FALSE;
+    {
+      _wipe_body(response->body);
+      return FALSE;
+    }
 
   response->status = threatq_http_classify(response->http_code);
   if (response->status != THREATQ_RESPONSE_OK)
@@ -302,7 +313,9 @@ _fetch_token(ThreatqClient *self, ThreatqResponse *response)
       g_snprintf(response->error, sizeof(response->error), "token request failed with HTTP %ld", response->http_code);
       return FALSE;
     }
-  if (!_parse_token_response(self, response))
+  gboolean parsed = _parse_token_response(self, response);
+  _wipe_body(response->body);
+  if (!parsed)
     {
       response->status = THREATQ_RESPONSE_AUTH_FAILED;
       return FALSE;

@@ -103,14 +103,15 @@ _handle_failed_request(ThreatqReader *self, const ThreatqResponse *response, con
   switch (response->status)
     {
     case THREATQ_RESPONSE_RATE_LIMITED:
-      /* already capped at THREATQ_MAX_RETRY_AFTER_SEC by threatq_http_parse_retry_after() */
+      /* already capped at THREATQ_MAX_RETRY_AFTER_SEC by threatq_http_parse_retry_after(); never
+       * shorter than the back-off, so that "Retry-After: 0" cannot make us loop */
       if (response->retry_after >= 0)
         {
           gint64 wait = response->retry_after;
           msg_warning("threatq: ThreatQ asked us to slow down (HTTP 429), waiting for Retry-After",
                       evt_tag_str("driver", self->options->driver_id), evt_tag_str("collection", self->options->collection),
                       evt_tag_long("retry_after", wait));
-          return MAX(wait * 1000, 1);
+          return MAX(wait * 1000, _back_off(self));
         }
       _log_request_failure(self, response, page_url);
       return _back_off(self);

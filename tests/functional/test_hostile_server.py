@@ -257,6 +257,18 @@ def test_garbage_retry_after_backs_off(emulator_factory, syslog_ng, name):
     case.run(_served_after_fault(emu, "page"))
 
 
+def test_retry_after_zero_does_not_loop(emulator_factory, syslog_ng):
+    """429 with Retry-After: 0, five times: the retries still keep the back-off
+    (0.5 s at least), so the log and the server see a bounded rate."""
+    emu = emulator_factory(indicators=N)
+    emu.add_fault("page", status=429, headers={"Retry-After": "0"}, count=5)
+    case = Case(emu, syslog_ng, "retry-after-0-x5")
+    case.run(_served_after_fault(emu, "page"))
+    times = [r["time"] for r in emu.requests("page")[:6]]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 0.45, "retries %s s apart" % [round(g, 2) for g in gaps]
+
+
 def test_huge_retry_after_is_capped_and_stop_is_fast(emulator_factory, syslog_ng):
     """Retry-After of 10^22 seconds: waited for at most an hour, and the wait
     does not hold a stop up."""
