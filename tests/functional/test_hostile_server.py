@@ -293,3 +293,28 @@ def test_page_body_over_the_bound(emulator_factory, syslog_ng):
     emu.add_fault("page", status=200, body=pad)
     case = Case(emu, syslog_ng, "page-body-40MB")
     case.run(_served_after_fault(emu, "page"))
+
+
+def test_reload_while_the_token_request_hangs(emulator_factory, syslog_ng):
+    """syslog-ng-ctl reload while the token request hangs: the reload returns
+    within 2 s and the new configuration's source asks for a token again."""
+    import subprocess
+    from syslogng import SYSLOG_NG_CTL
+    emu = emulator_factory(indicators=N)
+    emu.add_fault("token", delay=25)
+    case = Case(emu, syslog_ng, "token-hangs-reload")
+
+    def reload():
+        t0 = time.monotonic()
+        p = subprocess.run([SYSLOG_NG_CTL, "reload", "-c", str(syslog_ng.ctl)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        case.m["reload_s"] = round(time.monotonic() - t0, 3)
+        assert p.returncode == 0, p.stdout
+        # the hanging request still counts as one (it answers after 25 s); a second arrives
+        syslog_ng.wait_for(lambda: len(emu.requests("token")) >= 1 and _delivered_ids(case.out)
+                           >= {i["id"] for i in emu.indicators(COLLECTION)}, timeout=20,
+                           message="every indicator after the reload")
+    case.run(_seconds_after(lambda: True, 2.0), expect_all=False, stop_while=reload)
+    assert case.m["reload_s"] < STOP_LIMIT * TIMEOUT_SCALE, "reload took %.2fs" % case.m["reload_s"]
+    assert case.m["delivered"] == N
+
