@@ -318,3 +318,18 @@ def test_reload_while_the_token_request_hangs(emulator_factory, syslog_ng):
     assert case.m["reload_s"] < STOP_LIMIT * TIMEOUT_SCALE, "reload took %.2fs" % case.m["reload_s"]
     assert case.m["delivered"] == N
 
+
+
+def test_gzip_bomb_page_is_cut_at_the_bound(emulator_factory, syslog_ng):
+    """A 100 KB gzip body that inflates to 100 MB: libcurl inflates it, and the
+    bound counts inflated bytes, so reading stops at max-page-size() (32 MiB).
+    Peak RSS may grow by up to that much: the case's bound is 32 MiB above the
+    others'."""
+    import gzip
+    emu = emulator_factory(indicators=N)
+    bomb = gzip.compress(b'{"total":30,"data":[],"pad":"' + b"a" * (100 << 20) + b'"}', 9)
+    emu.add_fault("page", status=200, body=bomb, headers={"Content-Encoding": "gzip"})
+    case = Case(emu, syslog_ng, "page-gzip-bomb-100MB")
+    case.rss_bound = RSS_BOUND_KB + 32 * MIB
+    case.run(_served_after_fault(emu, "page"))
+    assert "larger than 33554432 bytes" in syslog_ng.output()
