@@ -21,7 +21,7 @@ Typical use:
 
 API (kept stable; other tests import it):
   peak_rss_kb(syslog_ng) / current_rss_kb(syslog_ng)  VmHWM / VmRSS in KiB
-  assert_rss_below(syslog_ng, limit_kb)
+  assert_rss_below(syslog_ng, limit_kb)   (limit times RSS_SCALE under ASan/valgrind)
   LogMeter(syslog_ng): .bytes() written since creation (or .mark()), .assert_below(n)
   timed_stop(syslog_ng, how="sigterm"|"ctl") -> (seconds, exit code)
   assert_stops_within(syslog_ng, seconds=STOP_LIMIT, how="sigterm") -> seconds
@@ -41,6 +41,11 @@ from syslogng import SYSLOG_NG_CTL, TIMEOUT_SCALE, read_lines
 
 STOP_LIMIT = 2.0          # issue 10 point 3: stop within 2 s, even under attack
 LINE_LATENCY = 1.0        # issue 10 point 4: each line of the second path within ~1 s
+# Under ASan (LD_PRELOAD via THREATQ_SYSLOG_NG_ENV) or valgrind (THREATQ_SYSLOG_NG_WRAPPER)
+# the process's RSS is the tool's too (ASan keeps freed memory in quarantine): the
+# bounds are stated for a plain syslog-ng and multiplied by this under a tool.
+RSS_SCALE = 4 if (os.environ.get("THREATQ_SYSLOG_NG_ENV")
+                  or os.environ.get("THREATQ_SYSLOG_NG_WRAPPER")) else 1
 
 
 # ---------------------------------------------------------------------------
@@ -67,11 +72,11 @@ def current_rss_kb(syslog_ng):
 
 
 def assert_rss_below(syslog_ng, limit_kb):
-    """Peak RSS so far under limit_kb (call before stopping)."""
+    """Peak RSS so far under limit_kb (times RSS_SCALE; call before stopping)."""
     syslog_ng.check_alive()
     hwm = peak_rss_kb(syslog_ng)
     assert hwm is not None, "cannot read VmHWM"
-    assert hwm < limit_kb, "peak RSS %d KiB >= bound %d KiB" % (hwm, limit_kb)
+    assert hwm < limit_kb * RSS_SCALE, "peak RSS %d KiB >= bound %d KiB" % (hwm, limit_kb * RSS_SCALE)
     return hwm
 
 
