@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threatq-client.h"
+#include "threatq-token.h"
 #include "messages.h"
 
 #include <curl/curl.h>
-#include <yajl/yajl_tree.h>
 #include <string.h>
 #include <stdlib.h>
 
-/* A page of 1,000 indicators is 1-2 MB; anything far larger is not a page. */
-#define THREATQ_MAX_BODY_SIZE (256 * 1024 * 1024)
+/* where a response body goes, and how much of it may come */
+typedef struct _ThreatqBodySink
+{
+  GString *body;
+  gsize limit;
+  gboolean exceeded;
+} ThreatqBodySink;
 
 struct _ThreatqClient
 {
@@ -17,10 +22,15 @@ struct _ThreatqClient
   gchar *token_url;
   gchar *page_url_prefix;
   CURL *curl;
-  gchar *access_token;
+  ThreatqToken token;
   gint64 token_refresh_at;    /* monotonic microseconds */
   gint abort_requested;       /* atomic */
+
+  /* the request in progress */
+  ThreatqBodySink sink;
+  gsize header_bytes;
   gint64 retry_after;
+  gchar setopt_error[128];    /* the first curl_easy_setopt() that failed */
   gchar curl_error[CURL_ERROR_SIZE];
 };
 
@@ -31,6 +41,7 @@ threatq_client_options_defaults(ThreatqClientOptions *options)
   options->fields = g_strdup("*,sources,attributes,attributes.name,attributes.value");
   options->page_size = 1000;
   options->timeout = 30;
+  options->max_page_size = THREATQ_DEFAULT_MAX_PAGE_SIZE;
   options->user_agent = g_strdup("syslog-ng-threatq/" THREATQ_VERSION);
   options->peer_verify = TRUE;
 }
@@ -71,15 +82,19 @@ threatq_response_clear(ThreatqResponse *response)
   response->body = NULL;
 }
 
+/* past the limit, returning less than given makes libcurl fail the transfer (CURLE_WRITE_ERROR) */
 static size_t
 _write_body(char *data, size_t size, size_t nmemb, void *user_data)
 {
-  GString *body = user_data;
+  ThreatqBodySink *sink = user_data;
   gsize length = size * nmemb;
 
-  if (body->len + length > THREATQ_MAX_BODY_SIZE)
-    return 0;
-  g_string_append_len(body, data, length);
+  if (length > sink->limit - MIN(sink->body->len, sink->limit))
+    {
+      sink->exceeded = TRUE;
+      return 0;
+    }
+  g_string_append_len(sink->body, data, length);
   return length;
 }
 
@@ -90,22 +105,12 @@ _read_header(char *data, size_t size, size_t nitems, void *user_data)
   gsize length = size * nitems;
   static const gchar name[] = "retry-after:";
 
+  self->header_bytes += length;
+  if (self->header_bytes > THREATQ_MAX_HEADER_BYTES)
+    return 0;
   if (length > sizeof(name) - 1 && g_ascii_strncasecmp(data, name, sizeof(name) - 1) == 0)
-    {
-      gchar *value = g_strstrip(g_strndup(data + sizeof(name) - 1, length - (sizeof(name) - 1)));
-      gchar *end;
-      gint64 seconds = g_ascii_strtoll(value, &end, 10);
-
-      if (end != value && *end == '\0' && seconds >= 0)
-        self->retry_after = seconds;
-      else
-        {
-          time_t when = curl_getdate(value, NULL);
-          if (when > 0)
-            self->retry_after = MAX(0, (gint64) when - (gint64) time(NULL));
-        }
-      g_free(value);
-    }
+    self->retry_after = threatq_http_parse_retry_after(data + sizeof(name) - 1, length - (sizeof(name) - 1),
+                                                       (gint64) time(NULL));
   return length;
 }
 
@@ -117,62 +122,107 @@ _check_abort(void *user_data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t u
   return g_atomic_int_get(&self->abort_requested) ? 1 : 0;
 }
 
+/* Records the first option libcurl refused: the request is then not sent, and the error says which. */
 static void
-_setup_common(ThreatqClient *self, GString *body)
+_setopt_result(ThreatqClient *self, const gchar *option, CURLcode code)
+{
+  if (code != CURLE_OK && !self->setopt_error[0])
+    g_snprintf(self->setopt_error, sizeof(self->setopt_error), "libcurl refused %s: %s", option,
+               curl_easy_strerror(code));
+}
+
+#define THREATQ_SETOPT(self, option, value) \
+  _setopt_result((self), #option, curl_easy_setopt((self)->curl, (option), (value)))
+
+static void
+_setup_tls(ThreatqClient *self)
 {
   const ThreatqClientOptions *options = self->options;
-  CURL *curl = self->curl;
 
-  curl_easy_reset(curl);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, self->curl_error);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, options->timeout);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, MIN(options->timeout, 10L));
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, options->user_agent);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-  /* pages are megabytes: fewer, larger reads */
-  curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 256L * 1024);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, _write_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, _read_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, self);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, _check_abort);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, self);
-
-  if (options->proxy)
-    curl_easy_setopt(curl, CURLOPT_PROXY, options->proxy);
   if (options->ca_file)
-    curl_easy_setopt(curl, CURLOPT_CAINFO, options->ca_file);
+    THREATQ_SETOPT(self, CURLOPT_CAINFO, options->ca_file);
   if (options->ca_dir)
-    curl_easy_setopt(curl, CURLOPT_CAPATH, options->ca_dir);
+    THREATQ_SETOPT(self, CURLOPT_CAPATH, options->ca_dir);
   if (options->cert_file)
-    curl_easy_setopt(curl, CURLOPT_SSLCERT, options->cert_file);
+    THREATQ_SETOPT(self, CURLOPT_SSLCERT, options->cert_file);
   if (options->key_file)
-    curl_easy_setopt(curl, CURLOPT_SSLKEY, options->key_file);
+    THREATQ_SETOPT(self, CURLOPT_SSLKEY, options->key_file);
   if (options->cipher_suite)
-    curl_easy_setopt(curl, CURLOPT_SSL_CIPHER_LIST, options->cipher_suite);
+    THREATQ_SETOPT(self, CURLOPT_SSL_CIPHER_LIST, options->cipher_suite);
   if (options->use_system_cert_store)
-    curl_easy_setopt(curl, CURLOPT_SSL_OPTIONS, (long) CURLSSLOPT_NATIVE_CA);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options->peer_verify ? 1L : 0L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options->peer_verify ? 2L : 0L);
+    THREATQ_SETOPT(self, CURLOPT_SSL_OPTIONS, (long) CURLSSLOPT_NATIVE_CA);
+  THREATQ_SETOPT(self, CURLOPT_SSL_VERIFYPEER, options->peer_verify ? 1L : 0L);
+  THREATQ_SETOPT(self, CURLOPT_SSL_VERIFYHOST, options->peer_verify ? 2L : 0L);
+}
 
+static void
+_setup_common(ThreatqClient *self, GString *body, gsize body_limit)
+{
+  const ThreatqClientOptions *options = self->options;
+
+  curl_easy_reset(self->curl);
+  self->setopt_error[0] = '\0';
   self->curl_error[0] = '\0';
   self->retry_after = -1;
+  self->header_bytes = 0;
+  self->sink = (ThreatqBodySink) { .body = body, .limit = body_limit };
   g_string_truncate(body, 0);
+
+  THREATQ_SETOPT(self, CURLOPT_NOSIGNAL, 1L);
+  THREATQ_SETOPT(self, CURLOPT_ERRORBUFFER, self->curl_error);
+  THREATQ_SETOPT(self, CURLOPT_TIMEOUT, options->timeout);
+  THREATQ_SETOPT(self, CURLOPT_CONNECTTIMEOUT, MIN(options->timeout, 10L));
+  THREATQ_SETOPT(self, CURLOPT_USERAGENT, options->user_agent);
+  THREATQ_SETOPT(self, CURLOPT_FOLLOWLOCATION, 0L);
+  THREATQ_SETOPT(self, CURLOPT_PROTOCOLS_STR, "http,https");
+  THREATQ_SETOPT(self, CURLOPT_ACCEPT_ENCODING, "");
+  /* a declared Content-Length over the bound fails before the body is read */
+  THREATQ_SETOPT(self, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) body_limit);
+  /* pages are megabytes: fewer, larger reads */
+  THREATQ_SETOPT(self, CURLOPT_BUFFERSIZE, 256L * 1024);
+  THREATQ_SETOPT(self, CURLOPT_WRITEFUNCTION, _write_body);
+  THREATQ_SETOPT(self, CURLOPT_WRITEDATA, &self->sink);
+  THREATQ_SETOPT(self, CURLOPT_HEADERFUNCTION, _read_header);
+  THREATQ_SETOPT(self, CURLOPT_HEADERDATA, self);
+  THREATQ_SETOPT(self, CURLOPT_NOPROGRESS, 0L);
+  THREATQ_SETOPT(self, CURLOPT_XFERINFOFUNCTION, _check_abort);
+  THREATQ_SETOPT(self, CURLOPT_XFERINFODATA, self);
+  if (options->proxy)
+    THREATQ_SETOPT(self, CURLOPT_PROXY, options->proxy);
+  _setup_tls(self);
+}
+
+static void
+_describe_transport_error(ThreatqClient *self, CURLcode code, ThreatqResponse *response)
+{
+  if (self->sink.exceeded || code == CURLE_FILESIZE_EXCEEDED)
+    g_snprintf(response->error, sizeof(response->error), "the response body is larger than %" G_GSIZE_FORMAT
+               " bytes%s", self->sink.limit,
+               self->sink.limit == THREATQ_TOKEN_RESPONSE_MAX_SIZE ? "" : " (max-page-size())");
+  else if (self->header_bytes > THREATQ_MAX_HEADER_BYTES)
+    g_snprintf(response->error, sizeof(response->error), "the response headers are larger than %d bytes",
+               THREATQ_MAX_HEADER_BYTES);
+  else
+    g_snprintf(response->error, sizeof(response->error), "%s%s%s", curl_easy_strerror(code),
+               self->curl_error[0] ? ": " : "", self->curl_error);
 }
 
 /* Runs the prepared request; FALSE on a transport error or abort (response filled in). */
 static gboolean
 _perform(ThreatqClient *self, ThreatqResponse *response)
 {
+  response->http_code = 0;
+  if (self->setopt_error[0])
+    {
+      response->status = THREATQ_RESPONSE_TRANSPORT_ERROR;
+      g_strlcpy(response->error, self->setopt_error, sizeof(response->error));
+      return FALSE;
+    }
+
   CURLcode code = curl_easy_perform(self->curl);
 
   response->received_at = g_get_real_time();
   response->retry_after = self->retry_after;
-  response->http_code = 0;
   if (code == CURLE_ABORTED_BY_CALLBACK || g_atomic_int_get(&self->abort_requested))
     {
       response->status = THREATQ_RESPONSE_ABORTED;
@@ -182,79 +232,51 @@ _perform(ThreatqClient *self, ThreatqResponse *response)
   if (code != CURLE_OK)
     {
       response->status = THREATQ_RESPONSE_TRANSPORT_ERROR;
-      g_snprintf(response->error, sizeof(response->error), "%s%s%s", curl_easy_strerror(code),
-                 self->curl_error[0] ? ": " : "", self->curl_error);
+      _describe_transport_error(self, code, response);
       return FALSE;
     }
   curl_easy_getinfo(self->curl, CURLINFO_RESPONSE_CODE, &response->http_code);
   return TRUE;
 }
 
-static ThreatqResponseStatus
-_classify_http_code(glong code)
-{
-  if (code >= 200 && code < 300)
-    return THREATQ_RESPONSE_OK;
-  if (code == 401 || code == 403)
-    return THREATQ_RESPONSE_AUTH_FAILED;
-  if (code == 429)
-    return THREATQ_RESPONSE_RATE_LIMITED;
-  if (code == 408 || code >= 500)
-    return THREATQ_RESPONSE_SERVER_ERROR;
-  return THREATQ_RESPONSE_CLIENT_ERROR;
-}
-
 static void
 _forget_token(ThreatqClient *self)
 {
-  if (self->access_token)
-    memset(self->access_token, 0, strlen(self->access_token));
-  g_clear_pointer(&self->access_token, g_free);
-}
-
-/* Reuse the token until shortly before it expires: 60 s, or a quarter of a short lifetime. */
-static gint64
-_refresh_margin(gint64 expires_in)
-{
-  return expires_in > 240 ? 60 : expires_in / 4;
+  threatq_token_clear(&self->token);
 }
 
 static gboolean
 _parse_token_response(ThreatqClient *self, ThreatqResponse *response)
 {
-  gchar parse_error[128] = "";
-  yajl_val root = yajl_tree_parse(response->body->str, parse_error, sizeof(parse_error));
-  const gchar *token_path[] = { "access_token", NULL };
-  const gchar *expires_path[] = { "expires_in", NULL };
+  ThreatqToken token = { 0 };
 
-  if (!root)
-    {
-      g_snprintf(response->error, sizeof(response->error), "token response is not valid JSON");
-      return FALSE;
-    }
-
-  yajl_val token = yajl_tree_get(root, token_path, yajl_t_string);
-  yajl_val expires = yajl_tree_get(root, expires_path, yajl_t_any);
-  if (!token || !YAJL_GET_STRING(token)[0])
-    {
-      g_snprintf(response->error, sizeof(response->error), "token response has no access_token");
-      yajl_tree_free(root);
-      return FALSE;
-    }
-
-  gint64 expires_in = 3600;
-  if (expires && YAJL_IS_INTEGER(expires))
-    expires_in = YAJL_GET_INTEGER(expires);
-  else if (expires && YAJL_IS_STRING(expires))
-    expires_in = g_ascii_strtoll(YAJL_GET_STRING(expires), NULL, 10);
-  if (expires_in <= 0)
-    expires_in = 60;
+  if (!threatq_token_parse(response->body->str, response->body->len, &token, response->error,
+                           sizeof(response->error)))
+    return FALSE;
 
   _forget_token(self);
-  self->access_token = g_strdup(YAJL_GET_STRING(token));
-  self->token_refresh_at = g_get_monotonic_time() + (expires_in - _refresh_margin(expires_in)) * G_USEC_PER_SEC;
-  yajl_tree_free(root);
+  self->token = token;
+  /* lifetime is clamped to a day: no overflow here */
+  self->token_refresh_at = g_get_monotonic_time()
+                           + (token.lifetime - threatq_http_refresh_margin(token.lifetime)) * G_USEC_PER_SEC;
   return TRUE;
+}
+
+/* a token response body holds the token in clear (it is at most 64 KiB) */
+static void
+_wipe_body(GString *body)
+{
+  memset(body->str, 0, body->allocated_len);
+  g_string_truncate(body, 0);
+}
+
+/* our own copies of header lines may hold a secret: overwritten before they are freed */
+static void
+_free_headers(struct curl_slist *headers)
+{
+  for (struct curl_slist *h = headers; h; h = h->next)
+    memset(h->data, 0, strlen(h->data));
+  curl_slist_free_all(headers);
 }
 
 static gboolean
@@ -262,23 +284,27 @@ _fetch_token(ThreatqClient *self, ThreatqResponse *response)
 {
   struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
 
-  _setup_common(self, response->body);
-  curl_easy_setopt(self->curl, CURLOPT_URL, self->token_url);
-  curl_easy_setopt(self->curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(self->curl, CURLOPT_POSTFIELDS, "grant_type=client_credentials");
-  curl_easy_setopt(self->curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
-  curl_easy_setopt(self->curl, CURLOPT_USERNAME, self->options->client_id);
-  curl_easy_setopt(self->curl, CURLOPT_PASSWORD, self->options->client_secret);
+  _setup_common(self, response->body, THREATQ_TOKEN_RESPONSE_MAX_SIZE);
+  THREATQ_SETOPT(self, CURLOPT_URL, self->token_url);
+  THREATQ_SETOPT(self, CURLOPT_HTTPHEADER, headers);
+  THREATQ_SETOPT(self, CURLOPT_POSTFIELDS, "grant_type=client_credentials");
+  THREATQ_SETOPT(self, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+  THREATQ_SETOPT(self, CURLOPT_USERNAME, self->options->client_id);
+  THREATQ_SETOPT(self, CURLOPT_PASSWORD, self->options->client_secret);
 
   gboolean performed = _perform(self, response);
-  /* the credentials must not linger in the reused handle */
-  curl_easy_setopt(self->curl, CURLOPT_USERNAME, NULL);
-  curl_easy_setopt(self->curl, CURLOPT_PASSWORD, NULL);
-  curl_slist_free_all(headers);
+  /* the credentials must not linger in the reused handle (libcurl frees its copies, it does not wipe them) */
+  /* setting a string option to NULL cannot fail: no result to check */
+  (void) curl_easy_setopt(self->curl, CURLOPT_USERNAME, NULL);
+  (void) curl_easy_setopt(self->curl, CURLOPT_PASSWORD, NULL);
+  _free_headers(headers);
   if (!performed)
-    return FALSE;
+    {
+      _wipe_body(response->body);
+      return FALSE;
+    }
 
-  response->status = _classify_http_code(response->http_code);
+  response->status = threatq_http_classify(response->http_code);
   if (response->status != THREATQ_RESPONSE_OK)
     {
       /* a 4xx from the token endpoint means the credentials are wrong */
@@ -287,7 +313,9 @@ _fetch_token(ThreatqClient *self, ThreatqResponse *response)
       g_snprintf(response->error, sizeof(response->error), "token request failed with HTTP %ld", response->http_code);
       return FALSE;
     }
-  if (!_parse_token_response(self, response))
+  gboolean parsed = _parse_token_response(self, response);
+  _wipe_body(response->body);
+  if (!parsed)
     {
       response->status = THREATQ_RESPONSE_AUTH_FAILED;
       return FALSE;
@@ -300,7 +328,7 @@ _fetch_token(ThreatqClient *self, ThreatqResponse *response)
 static gboolean
 _ensure_token(ThreatqClient *self, ThreatqResponse *response)
 {
-  if (self->access_token && g_get_monotonic_time() < self->token_refresh_at)
+  if (self->token.access_token && g_get_monotonic_time() < self->token_refresh_at)
     return TRUE;
   response->from_token_request = !_fetch_token(self, response);
   return !response->from_token_request;
@@ -328,21 +356,22 @@ threatq_client_format_page_url(ThreatqClient *self, const gchar *cursor)
 static void
 _request_page(ThreatqClient *self, const gchar *url, ThreatqResponse *response)
 {
-  gchar *authorization = g_strdup_printf("Authorization: Bearer %s", self->access_token);
+  /* the token is an RFC 6750 b64token (threatq-token.c): no CR, LF or other header-breaking byte */
+  gchar *authorization = g_strdup_printf("Authorization: Bearer %s", self->token.access_token);
   struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
   headers = curl_slist_append(headers, authorization);
 
-  _setup_common(self, response->body);
-  curl_easy_setopt(self->curl, CURLOPT_URL, url);
-  curl_easy_setopt(self->curl, CURLOPT_HTTPHEADER, headers);
+  _setup_common(self, response->body, self->options->max_page_size);
+  THREATQ_SETOPT(self, CURLOPT_URL, url);
+  THREATQ_SETOPT(self, CURLOPT_HTTPHEADER, headers);
   if (_perform(self, response))
     {
-      response->status = _classify_http_code(response->http_code);
+      response->status = threatq_http_classify(response->http_code);
       if (response->status != THREATQ_RESPONSE_OK)
         g_snprintf(response->error, sizeof(response->error), "page request failed with HTTP %ld", response->http_code);
     }
 
-  curl_slist_free_all(headers);
+  _free_headers(headers);
   memset(authorization, 0, strlen(authorization));
   g_free(authorization);
 }
@@ -358,8 +387,10 @@ threatq_client_fetch_page(ThreatqClient *self, const gchar *cursor, ThreatqRespo
       _request_page(self, url, response);
       if (response->status == THREATQ_RESPONSE_AUTH_FAILED && response->http_code == 401)
         {
+          gchar *shown = threatq_http_excerpt(url, strlen(url), THREATQ_LOG_EXCERPT_MAX);
           msg_info("threatq: page request answered 401, fetching a new access token and retrying once",
-                   evt_tag_str("driver", self->driver_id), evt_tag_str("url", url));
+                   evt_tag_str("driver", self->driver_id), evt_tag_str("url", shown));
+          g_free(shown);
           _forget_token(self);
           if (_ensure_token(self, response))
             _request_page(self, url, response);

@@ -6,7 +6,16 @@
 #ifndef THREATQ_CLIENT_H_INCLUDED
 #define THREATQ_CLIENT_H_INCLUDED
 
+#include "threatq-http-policy.h"
+
 #include <glib.h>
+
+/* max-page-size(): a page of 1,000 indicators is 1-2 MB */
+#define THREATQ_DEFAULT_MAX_PAGE_SIZE (32 * 1024 * 1024)
+#define THREATQ_MIN_MAX_PAGE_SIZE (64 * 1024)
+#define THREATQ_MAX_MAX_PAGE_SIZE (1024 * 1024 * 1024)
+/* all header lines of one response together */
+#define THREATQ_MAX_HEADER_BYTES (64 * 1024)
 
 typedef struct _ThreatqClientOptions
 {
@@ -18,6 +27,7 @@ typedef struct _ThreatqClientOptions
   gchar *fields;
   gint page_size;
   glong timeout;              /* seconds, whole request */
+  gsize max_page_size;        /* bytes of a page body, after decompression */
   gchar *proxy;
   gchar *user_agent;
   gchar *ca_file;
@@ -32,24 +42,13 @@ typedef struct _ThreatqClientOptions
 void threatq_client_options_defaults(ThreatqClientOptions *options);
 void threatq_client_options_destroy(ThreatqClientOptions *options);
 
-typedef enum
-{
-  THREATQ_RESPONSE_OK,              /* 2xx, body holds the page */
-  THREATQ_RESPONSE_AUTH_FAILED,     /* no token, or 401 again with a fresh one */
-  THREATQ_RESPONSE_RATE_LIMITED,    /* 429; retry_after set when the server said */
-  THREATQ_RESPONSE_SERVER_ERROR,    /* 5xx */
-  THREATQ_RESPONSE_CLIENT_ERROR,    /* other 4xx, 3xx: configuration problem, e.g. unknown collection */
-  THREATQ_RESPONSE_TRANSPORT_ERROR, /* timeout, refused, reset, TLS */
-  THREATQ_RESPONSE_ABORTED,         /* shutdown or reload asked us to stop */
-} ThreatqResponseStatus;
-
 typedef struct _ThreatqResponse
 {
   ThreatqResponseStatus status;
   glong http_code;
   GString *body;
   gint64 retry_after;         /* seconds; -1 when not given */
-  gchar error[256];           /* what went wrong, never a secret */
+  gchar error[256];           /* what went wrong, never a secret, server text cut to a few hundred bytes */
   gint64 received_at;         /* microseconds since the epoch */
   gboolean from_token_request; /* the failure came from the token endpoint */
 } ThreatqResponse;
@@ -70,7 +69,7 @@ void threatq_client_resume(ThreatqClient *self);
 
 const gchar *threatq_client_token_url(ThreatqClient *self);
 
-/* The page URL for a cursor, for logging (has no secret in it). */
+/* The page URL for a cursor (has no secret in it; the cursor is at most THREATQ_CURSOR_MAX_LENGTH). */
 gchar *threatq_client_format_page_url(ThreatqClient *self, const gchar *cursor);
 
 void threatq_response_init(ThreatqResponse *response);

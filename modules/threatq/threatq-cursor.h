@@ -18,10 +18,16 @@ typedef struct _ThreatqCursorStore
   PersistEntryHandle handle;
 } ThreatqCursorStore;
 
-/* Finds or creates the entry; FALSE when the persist file cannot hold it. */
-gboolean threatq_cursor_store_open(ThreatqCursorStore *self, PersistState *state, const gchar *persist_name);
+/*
+ * Finds or creates the entry; FALSE when the persist file cannot hold it.  An
+ * entry written for another collection (persist-name() kept, collection()
+ * changed) is emptied with a warning: that collection starts from the beginning.
+ * A version 1 entry (older threatq()) is upgraded, keeping its cursor.
+ */
+gboolean threatq_cursor_store_open(ThreatqCursorStore *self, PersistState *state, const gchar *persist_name,
+                                   const gchar *collection, const gchar *url);
 
-/* The stored cursor, or "*" when none was ever stored.  Free with g_ref_string_release(). */
+/* The stored cursor, or "*" when none was ever stored (or no slot is intact).  Free with g_ref_string_release(). */
 GRefString *threatq_cursor_store_load(ThreatqCursorStore *self);
 
 /* When the message holding this bookmark is acknowledged, cursor becomes the stored one. */

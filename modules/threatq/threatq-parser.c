@@ -31,6 +31,7 @@ static CfgLexerKeyword threatq_keywords[] =
   { .kw_name = "preserve_original", .kw_token = KW_PRESERVE_ORIGINAL },
   { .kw_name = "ioc_expiration_duration", .kw_token = KW_IOC_EXPIRATION_DURATION },
   { .kw_name = "feed_name", .kw_token = KW_FEED_NAME },
+  { .kw_name = "max_page_size", .kw_token = KW_MAX_PAGE_SIZE },
   { .kw_name = NULL }
 };
 

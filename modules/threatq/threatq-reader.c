@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threatq-reader.h"
+#include "threatq-cursor-record.h"
+#include "threatq-http-policy.h"
 #include "messages.h"
 
-#define THREATQ_FIRST_BACKOFF_MSEC 1000
-#define THREATQ_MAX_RETRY_AFTER_SEC 3600
+#include <string.h>
 
 struct _ThreatqReader
 {
@@ -43,10 +44,8 @@ threatq_reader_page_free(ThreatqReaderPage *page)
 static gint64
 _back_off(ThreatqReader *self)
 {
-  gint64 cap = MAX(self->options->max_backoff, THREATQ_FIRST_BACKOFF_MSEC);
-  gint64 delay = MIN((gint64) THREATQ_FIRST_BACKOFF_MSEC << MIN(self->failures, 20), cap);
+  gint64 delay = threatq_http_backoff_msec(self->failures, self->options->max_backoff, g_random_int());
 
-  delay = delay / 2 + g_random_int_range(0, (gint32) (delay / 2) + 1);
   self->failures++;
   msg_info("threatq: retrying the same cursor later", evt_tag_str("driver", self->options->driver_id),
            evt_tag_long("delay_ms", delay), evt_tag_int("failures", self->failures));
@@ -63,15 +62,25 @@ _end_cycle(ThreatqReader *self)
   return (gint64) (self->options->poll_interval * 1000);
 }
 
+/* server-derived text in a log line: a few hundred bytes at most, whatever the server sent */
+static gchar *
+_excerpt(const gchar *text)
+{
+  return threatq_http_excerpt(text, text ? strlen(text) : 0, THREATQ_LOG_EXCERPT_MAX);
+}
+
 static void
 _log_request_failure(ThreatqReader *self, const ThreatqResponse *response, const gchar *page_url)
 {
+  gchar *error = _excerpt(response->error);
+
   msg_error("threatq: ThreatQ request failed",
             evt_tag_str("driver", self->options->driver_id),
             evt_tag_str("url", page_url),
             evt_tag_str("collection", self->options->collection),
             evt_tag_long("status", response->http_code),
-            evt_tag_str("error", response->error));
+            evt_tag_str("error", error));
+  g_free(error);
 }
 
 static gint64
@@ -86,7 +95,7 @@ _handle_failed_request(ThreatqReader *self, const ThreatqResponse *response, con
   if (response->status == THREATQ_RESPONSE_ABORTED)
     {
       msg_debug("threatq: request aborted, the source is stopping",
-                evt_tag_str("driver", self->options->driver_id), evt_tag_str("url", page_url));
+                evt_tag_str("driver", self->options->driver_id));
       return 0;
     }
 
@@ -94,21 +103,27 @@ _handle_failed_request(ThreatqReader *self, const ThreatqResponse *response, con
   switch (response->status)
     {
     case THREATQ_RESPONSE_RATE_LIMITED:
+      /* already capped at THREATQ_MAX_RETRY_AFTER_SEC by threatq_http_parse_retry_after(); never
+       * shorter than the back-off, so that "Retry-After: 0" cannot make us loop */
       if (response->retry_after >= 0)
         {
-          gint64 wait = MIN(response->retry_after, THREATQ_MAX_RETRY_AFTER_SEC);
+          gint64 wait = response->retry_after;
           msg_warning("threatq: ThreatQ asked us to slow down (HTTP 429), waiting for Retry-After",
-                      evt_tag_str("driver", self->options->driver_id), evt_tag_str("url", page_url),
+                      evt_tag_str("driver", self->options->driver_id), evt_tag_str("collection", self->options->collection),
                       evt_tag_long("retry_after", wait));
-          return MAX(wait * 1000, 1);
+          return MAX(wait * 1000, _back_off(self));
         }
       _log_request_failure(self, response, page_url);
       return _back_off(self);
     case THREATQ_RESPONSE_AUTH_FAILED:
       threatq_stats_add(stats, THREATQ_STAT_AUTH_FAILURES, 1);
-      msg_error("threatq: authentication with ThreatQ failed; check client-id(), client-secret() and token-url()",
-                evt_tag_str("driver", self->options->driver_id), evt_tag_str("url", page_url),
-                evt_tag_long("status", response->http_code), evt_tag_str("error", response->error));
+      {
+        gchar *error = _excerpt(response->error);
+        msg_error("threatq: authentication with ThreatQ failed; check client-id(), client-secret() and token-url()",
+                  evt_tag_str("driver", self->options->driver_id), evt_tag_str("url", page_url),
+                  evt_tag_long("status", response->http_code), evt_tag_str("error", error));
+        g_free(error);
+      }
       return _back_off(self);
     default:
       _log_request_failure(self, response, page_url);
@@ -119,14 +134,16 @@ _handle_failed_request(ThreatqReader *self, const ThreatqResponse *response, con
 static gint64
 _reject_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *page_url, const gchar *problem)
 {
+  gchar *error = _excerpt(problem);
+
   threatq_stats_add(self->options->stats, THREATQ_STAT_MALFORMED_PAGES, 1);
   msg_error("threatq: ThreatQ answered with a page that cannot be used, retrying the same cursor later",
             evt_tag_str("driver", self->options->driver_id),
             evt_tag_str("url", page_url),
             evt_tag_str("collection", self->options->collection),
-            evt_tag_str("cursor", self->cursor),
             evt_tag_long("status", response->http_code),
-            evt_tag_str("error", problem));
+            evt_tag_str("error", error));
+  g_free(error);
   return _back_off(self);
 }
 
@@ -194,6 +211,14 @@ _accept_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *
       threatq_page_clear(&parsed);
       return _reject_page(self, response, page_url, "the page has data but no nextCursorMark");
     }
+  /* a cursor the next request or the persist entry cannot hold is a page that cannot be used */
+  gchar problem[128];
+  if (!threatq_cursor_is_valid(parsed.next_cursor, strlen(parsed.next_cursor), problem, sizeof(problem)))
+    {
+      threatq_reader_page_free(page);
+      threatq_page_clear(&parsed);
+      return _reject_page(self, response, page_url, problem);
+    }
 
   self->failures = 0;
   threatq_stats_add(self->options->stats, THREATQ_STAT_INDICATORS, page->documents.length);
@@ -221,7 +246,10 @@ _read_page(ThreatqReader *self)
 
   threatq_response_init(&response);
   threatq_client_fetch_page(self->client, self->cursor, &response);
-  gchar *page_url = threatq_client_format_page_url(self->client, self->cursor);
+  /* every log line of this request names the URL: cut once */
+  gchar *full_url = threatq_client_format_page_url(self->client, self->cursor);
+  gchar *page_url = _excerpt(full_url);
+  g_free(full_url);
 
   if (response.status == THREATQ_RESPONSE_OK)
     delay = _accept_page(self, &response, page_url);
@@ -307,6 +335,17 @@ threatq_reader_take(ThreatqReader *self, ThreatqReaderPage *finished)
 }
 
 void
+threatq_reader_reset(ThreatqReader *self)
+{
+  g_assert(!self->thread);
+
+  g_mutex_lock(&self->lock);
+  self->stopping = FALSE;
+  g_mutex_unlock(&self->lock);
+  threatq_client_resume(self->client);
+}
+
+void
 threatq_reader_start(ThreatqReader *self, GRefString *cursor)
 {
   g_assert(!self->thread);
@@ -314,9 +353,12 @@ threatq_reader_start(ThreatqReader *self, GRefString *cursor)
   g_clear_pointer(&self->cursor, g_ref_string_release);
   self->cursor = g_ref_string_acquire(cursor);
   self->failures = 0;
-  self->stopping = FALSE;
-  threatq_client_resume(self->client);
-  self->thread = g_thread_new("threatq-reader", _run, self);
+  /* a stop asked before the worker got here stays asked: no thread, take() returns NULL */
+  g_mutex_lock(&self->lock);
+  gboolean stopping = self->stopping;
+  g_mutex_unlock(&self->lock);
+  if (!stopping)
+    self->thread = g_thread_new("threatq-reader", _run, self);
 }
 
 void

@@ -37,7 +37,10 @@ typedef struct _ThreatqReader ThreatqReader;
 ThreatqReader *threatq_reader_new(ThreatqClient *client, const ThreatqReaderOptions *options);
 void threatq_reader_free(ThreatqReader *self);
 
-/* Starts the thread, paging from cursor. */
+/* Main thread, before the worker starts (driver init): forgets an earlier stop request. */
+void threatq_reader_reset(ThreatqReader *self);
+
+/* Worker thread: starts the reader thread, paging from cursor, unless a stop was asked since the reset. */
 void threatq_reader_start(ThreatqReader *self, GRefString *cursor);
 
 /*

@@ -13,6 +13,7 @@
 #include "threatq-source.h"
 #include "threatq-client.h"
 #include "threatq-cursor.h"
+#include "threatq-cursor-record.h"
 #include "threatq-mapper.h"
 #include "threatq-message.h"
 #include "threatq-stats.h"
@@ -27,10 +28,14 @@
 #include "window-size-counter.h"
 
 #include <curl/curl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #define THREATQ_CONFIG_ERROR g_quark_from_static_string("threatq-config-error")
 #define THREATQ_DEFAULT_POLL_INTERVAL 60.0
+/* polling faster than this only keeps the ThreatQ server busy */
+#define THREATQ_MIN_POLL_INTERVAL 1.0
 #define THREATQ_DEFAULT_IOC_EXPIRATION (90 * 24 * 3600)
 
 typedef struct _ThreatqSourceDriver
@@ -59,11 +64,66 @@ typedef struct _ThreatqSourceDriver
 
 /* options */
 
+/* exactly "localhost", or an IP literal in 127.0.0.0/8 or ::1 (curl gives IPv6 hosts in brackets) */
 static gboolean
 _is_loopback_host(const gchar *host)
 {
-  return g_str_equal(host, "localhost") || g_str_has_prefix(host, "127.") || g_str_equal(host, "[::1]")
-         || g_str_equal(host, "::1");
+  struct in_addr v4;
+  struct in6_addr v6;
+  gsize length = strlen(host);
+
+  if (g_ascii_strcasecmp(host, "localhost") == 0)
+    return TRUE;
+  if (inet_pton(AF_INET, host, &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  if (length > 2 && host[0] == '[' && host[length - 1] == ']')
+    {
+      gchar *bare = g_strndup(host + 1, length - 2);
+      gboolean loopback = inet_pton(AF_INET6, bare, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+      g_free(bare);
+      return loopback;
+    }
+  return FALSE;
+}
+
+static gboolean
+_has_part(CURLU *parsed, CURLUPart part)
+{
+  gchar *value = NULL;
+  gboolean present = curl_url_get(parsed, part, &value, 0) == CURLUE_OK && value && value[0];
+
+  curl_free(value);
+  return present;
+}
+
+/* NULL when the URL is acceptable, else its problem; never quotes the URL (it may hold a password) */
+static const gchar *
+_base_url_problem(CURLU *parsed, const gchar *url)
+{
+  gchar *scheme = NULL, *host = NULL;
+  const gchar *problem = NULL;
+
+  if (strlen(url) > THREATQ_CURSOR_URL_MAX)
+    return "the URL is longer than 1023 characters";
+  if (strpbrk(url, "?#"))
+    return "a query (?...) or fragment (#...) is not allowed";
+  /* libcurl reads "https:///host" as "https://host/": refuse the empty authority itself */
+  const gchar *authority = strstr(url, "://");
+  if (!authority || authority[3] == '/' || authority[3] == '\0')
+    return "not an absolute http(s)://host[:port][/path] URL";
+  if (curl_url_set(parsed, CURLUPART_URL, url, 0) != CURLUE_OK
+      || curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
+      || curl_url_get(parsed, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0])
+    problem = "not an absolute http(s)://host[:port][/path] URL";
+  else if (_has_part(parsed, CURLUPART_USER) || _has_part(parsed, CURLUPART_PASSWORD) || strchr(url, '@'))
+    problem = "user information (user:password@) is not allowed; use client-id() and client-secret()";
+  else if (g_ascii_strcasecmp(scheme, "https") != 0
+           && !(g_ascii_strcasecmp(scheme, "http") == 0 && _is_loopback_host(host)))
+    problem = "use https; plain http is accepted only for localhost, 127.0.0.0/8 or [::1]";
+
+  curl_free(scheme);
+  curl_free(host);
+  return problem;
 }
 
 /* https, or http to a loopback address (for tests); returns the URL without trailing slashes. */
@@ -71,27 +131,19 @@ static gchar *
 _validate_base_url(const gchar *url, GError **error)
 {
   CURLU *parsed = curl_url();
-  gchar *scheme = NULL, *host = NULL, *result = NULL;
+  const gchar *problem = _base_url_problem(parsed, url);
+  gchar *result = NULL;
 
-  if (curl_url_set(parsed, CURLUPART_URL, url, 0) != CURLUE_OK
-      || curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
-      || curl_url_get(parsed, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-    g_set_error(error, THREATQ_CONFIG_ERROR, 0, "\"%s\" is not an absolute URL", url);
-  else if (g_ascii_strcasecmp(scheme, "https") != 0
-           && !(g_ascii_strcasecmp(scheme, "http") == 0 && _is_loopback_host(host)))
-    g_set_error(error, THREATQ_CONFIG_ERROR, 0,
-                "\"%s\": use https (plain http is accepted only for a loopback address)", url);
-  else
-    {
-      result = g_strdup(url);
-      gsize length = strlen(result);
-      while (length > 0 && result[length - 1] == '/')
-        result[--length] = '\0';
-    }
-
-  curl_free(scheme);
-  curl_free(host);
   curl_url_cleanup(parsed);
+  if (problem)
+    {
+      g_set_error(error, THREATQ_CONFIG_ERROR, 0, "%s", problem);
+      return NULL;
+    }
+  result = g_strdup(url);
+  gsize length = strlen(result);
+  while (length > 0 && result[length - 1] == '/')
+    result[--length] = '\0';
   return result;
 }
 
@@ -164,6 +216,12 @@ void
 threatq_sd_set_page_size(LogDriver *s, gint page_size)
 {
   ((ThreatqSourceDriver *) s)->client_options.page_size = page_size;
+}
+
+void
+threatq_sd_set_max_page_size(LogDriver *s, gsize bytes)
+{
+  ((ThreatqSourceDriver *) s)->client_options.max_page_size = bytes;
 }
 
 void
@@ -372,6 +430,13 @@ _init(LogPipe *s)
   if (self->poll_interval < 0)
     self->poll_interval = self->super.no_data_delay >= 0 ? self->super.no_data_delay / 1000.0
                           : THREATQ_DEFAULT_POLL_INTERVAL;
+  /* poll-interval() itself is checked by the grammar; fetch-no-data-delay() is syslog-ng's own option */
+  if (self->poll_interval < THREATQ_MIN_POLL_INTERVAL)
+    {
+      msg_warning("threatq: fetch-no-data-delay() is shorter than 1 second, polling every second instead",
+                  evt_tag_str("driver", _driver_id(self)));
+      self->poll_interval = THREATQ_MIN_POLL_INTERVAL;
+    }
 
   _collect_tag_names(self);
   self->mapper_options.feed_name = self->feed_name;
@@ -380,7 +445,8 @@ _init(LogPipe *s)
   self->mapper_options.ioc_expiration_seconds = self->ioc_expiration;
 
   const gchar *persist_name = log_pipe_get_persist_name(s);
-  if (!threatq_cursor_store_open(&self->cursor_store, cfg->state, persist_name))
+  if (!threatq_cursor_store_open(&self->cursor_store, cfg->state, persist_name, self->client_options.collection,
+                                 self->client_options.url))
     {
       msg_error("threatq: cannot allocate the cursor in the persist file",
                 evt_tag_str("driver", _driver_id(self)), evt_tag_str("persist_name", persist_name));
@@ -403,6 +469,7 @@ _init(LogPipe *s)
   self->reader_options.max_backoff = (gint64) self->super.time_reopen * 1000;
   if (!self->reader)
     self->reader = threatq_reader_new(self->client, &self->reader_options);
+  threatq_reader_reset(self->reader);
   /* fetch() only returns NO_DATA when stopping; the reader keeps the rhythm */
   self->super.no_data_delay = 1000;
   threatq_stats_register(&self->stats, self->super.super.worker_options.super.stats_source, _driver_id(self),

@@ -18,6 +18,7 @@ void threatq_sd_set_poll_interval(LogDriver *s, gdouble seconds);
 void threatq_sd_set_page_size(LogDriver *s, gint page_size);
 void threatq_sd_set_fields(LogDriver *s, const gchar *fields);
 void threatq_sd_set_timeout(LogDriver *s, gint seconds);
+void threatq_sd_set_max_page_size(LogDriver *s, gsize bytes);
 void threatq_sd_set_proxy(LogDriver *s, const gchar *proxy);
 void threatq_sd_set_user_agent(LogDriver *s, const gchar *user_agent);
 void threatq_sd_set_preserve_original(LogDriver *s, gboolean preserve_original);
