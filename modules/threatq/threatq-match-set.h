@@ -37,22 +37,24 @@
 
 #include "threatq-match-value.h"
 
-#define THREATQ_MATCH_NEVER G_MAXINT64
+#define THREATQ_MATCH_NEVER G_MAXUINT32
 
 typedef struct _ThreatqMatchSet ThreatqMatchSet;
 
-/* read-only for readers; times are epoch milliseconds, 0 when unknown */
+/*
+ * Read-only for readers.  Times are epoch seconds (ThreatQ's dates have no
+ * fractions; 32 bits save 16 bytes an entry and last until 2106), 0 when
+ * unknown.
+ */
 typedef struct _ThreatqMatchEntry
 {
   gint64 id;                    /* the ThreatQ indicator id (threatq.id) */
-  gint64 updated_at;
-  gint64 expires_at;            /* THREATQ_MATCH_NEVER when it does not expire */
-  gint64 first_seen;
-  gint64 last_seen;
-  const gchar *confidence;      /* NULL when absent (as are the next three) */
-  const gchar *tlp;
-  const gchar *providers;       /* "a\0b\0\0": see threatq_match_entry_next_provider() */
-  const gchar *description;
+  guint32 updated_at;
+  guint32 expires_at;           /* THREATQ_MATCH_NEVER when it does not expire */
+  guint32 first_seen;
+  guint32 last_seen;
+  const gchar *profile;         /* confidence, TLP and providers: read with the threatq_match_entry_*() below */
+  const gchar *description;     /* NULL when absent */
   gfloat score;                 /* NAN when the indicator has none */
   guint32 key_hash;
   guint16 key_length;
@@ -76,7 +78,7 @@ typedef struct _ThreatqMatchIndicator
   const gchar *tlp;
   const gchar *description;
   const gchar *const *providers;  /* NULL-terminated, or NULL */
-  gint64 updated_at;
+  gint64 updated_at;            /* epoch seconds, 0 when unknown (as the next three) */
   gint64 expires_at;            /* THREATQ_MATCH_NEVER when it does not expire */
   gint64 first_seen;
   gint64 last_seen;
@@ -103,10 +105,12 @@ ThreatqMatchSet *threatq_match_set_new(gsize max_size);
 /* no reader may be left */
 void threatq_match_set_free(ThreatqMatchSet *self);
 
+/* makes room for count entries at once (loading a known number): saves the rebuilds of growing step by step */
+void threatq_match_set_reserve(ThreatqMatchSet *self, gsize count);
 ThreatqMatchInsertResult threatq_match_set_insert(ThreatqMatchSet *self, const ThreatqMatchIndicator *indicator);
 /* FALSE when no entry has that id */
 gboolean threatq_match_set_remove(ThreatqMatchSet *self, gint64 id);
-/* removes the entries expired at now; returns how many */
+/* removes the entries expired at now (epoch seconds); returns how many */
 gsize threatq_match_set_purge_expired(ThreatqMatchSet *self, gint64 now);
 /* frees what updates unlinked (waits for readers); updates do it themselves every so often */
 void threatq_match_set_reclaim(ThreatqMatchSet *self);
@@ -116,7 +120,7 @@ guint threatq_match_set_read_begin(ThreatqMatchSet *self);
 void threatq_match_set_read_end(ThreatqMatchSet *self, guint token);
 
 /*
- * Inside a read section: stores up to max_hits entries in hits and returns
+ * Inside a read section, at now (epoch seconds): stores up to max_hits entries in hits and returns
  * how many it stored (the hits of one key; more than max_hits are cut).
  */
 gsize threatq_match_set_lookup(ThreatqMatchSet *self, const ThreatqMatchKey *key, gint64 now,
@@ -127,6 +131,9 @@ const ThreatqMatchEntry *threatq_match_best_hit(const ThreatqMatchEntry *const *
 
 /* the entry's key, for threatq_match_key_format() and threatq_match_key_ecs_field() */
 void threatq_match_entry_key(const ThreatqMatchEntry *entry, ThreatqMatchKey *key);
+/* NULL when absent */
+const gchar *threatq_match_entry_confidence(const ThreatqMatchEntry *entry);
+const gchar *threatq_match_entry_tlp(const ThreatqMatchEntry *entry);
 /* the provider after previous (NULL: the first), NULL after the last */
 const gchar *threatq_match_entry_next_provider(const ThreatqMatchEntry *entry, const gchar *previous);
 

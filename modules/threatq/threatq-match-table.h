@@ -23,6 +23,7 @@
 typedef struct _ThreatqMatchSlots
 {
   gsize mask;              /* capacity - 1; capacity a power of two */
+  guint32 *hashes;         /* with_hashes: each slot's hash (after slots[]), so a probe skips other keys unread */
   gpointer slots[];
 } ThreatqMatchSlots;
 
@@ -32,6 +33,7 @@ typedef struct _ThreatqMatchTable
 {
   ThreatqMatchSlots *slots;    /* read with threatq_match_table_slots() */
   ThreatqMatchHashFunc hash_of;
+  gboolean with_hashes;
   gsize live;
   gsize used;                  /* live + tombstones */
 } ThreatqMatchTable;
@@ -41,14 +43,21 @@ typedef struct _ThreatqMatchProbe
   const ThreatqMatchSlots *slots;
   gsize index;
   gsize visited;
+  guint32 hash;
 } ThreatqMatchProbe;
 
-void threatq_match_table_init(ThreatqMatchTable *self, ThreatqMatchHashFunc hash_of);
+/*
+ * with_hashes: 4 more bytes a slot buy probes that read no item of another
+ * key, and rebuilds that read no item at all; for the tables lookups walk.
+ */
+void threatq_match_table_init(ThreatqMatchTable *self, ThreatqMatchHashFunc hash_of, gboolean with_hashes);
 /* frees the slots, not the items; no reader may be left */
 void threatq_match_table_clear(ThreatqMatchTable *self);
 
 /* *retired: the slots replaced by a rebuild (free with g_free once unused), else NULL */
 void threatq_match_table_insert(ThreatqMatchTable *self, gpointer item, ThreatqMatchSlots **retired);
+/* rebuilds for count items now rather than in steps as they come (a bulk load); *retired as above */
+void threatq_match_table_reserve(ThreatqMatchTable *self, gsize count, ThreatqMatchSlots **retired);
 gboolean threatq_match_table_remove(ThreatqMatchTable *self, gconstpointer item);
 
 /* the table's bytes (slots), for memory accounting */
@@ -57,7 +66,7 @@ gsize threatq_match_table_size(const ThreatqMatchTable *self);
 /* reader side */
 const ThreatqMatchSlots *threatq_match_table_slots(const ThreatqMatchTable *self);
 void threatq_match_probe_init(ThreatqMatchProbe *probe, const ThreatqMatchSlots *slots, guint32 hash);
-/* the next item of the probe chain (not a tombstone), NULL at the chain's end */
+/* the next item of the probe chain (not a tombstone; with hashes, of the probe's hash), NULL at the chain's end */
 gpointer threatq_match_probe_next(ThreatqMatchProbe *probe);
 
 /* every item in slot order; writer side (or with no writer) */

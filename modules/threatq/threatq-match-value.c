@@ -334,7 +334,8 @@ _write_authority(Writer *writer, const gchar *scheme, gsize scheme_length, const
     host_end = memchr(host, ':', (gsize) (end - host)) ? memchr(host, ':', (gsize) (end - host)) : end;
   if (host_end < end)
     port_start = host_end + 1;
-  if (host_end > host && host_end[-1] == '.' && *host != '[')
+  /* all trailing dots: "a.." written as "a." would not read back as itself */
+  while (host_end > host && host_end[-1] == '.' && *host != '[')
     host_end--;
   if (host_end == host)
     return FALSE;
@@ -416,8 +417,9 @@ threatq_match_value_classify(const gchar *text, gsize length, ThreatqMatchValue 
     return _parse_url(text, length, value) || _fail(value);
   if (memchr(text, '@', length))
     return _parse_email(text, length, value) || _fail(value);
-  if (_looks_like_address(text, length))
-    return _parse_address(text, length, value) || _fail(value);
+  /* a hash may be all decimal digits: not an address is not yet nothing */
+  if (_looks_like_address(text, length) && _parse_address(text, length, value))
+    return TRUE;
   if (_parse_hash(text, length, value))
     return TRUE;
   return _parse_hostname(text, length, value) || _fail(value);

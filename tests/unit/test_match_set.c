@@ -9,7 +9,7 @@
 
 #include "threatq-match-set.h"
 
-#define NOW G_GINT64_CONSTANT(1700000000000)
+#define NOW G_GINT64_CONSTANT(1700000000)
 #define MAX_HITS 8
 
 static ThreatqMatchSet *set;
@@ -34,7 +34,7 @@ _indicator(gint64 id, const gchar *type, const gchar *value)
   ThreatqMatchIndicator indicator =
   {
     .id = id, .type = type, .type_length = -1, .value = value, .value_length = -1,
-    .expires_at = THREATQ_MATCH_NEVER, .updated_at = NOW - 1000,
+    .expires_at = THREATQ_MATCH_NEVER, .updated_at = NOW - 100,
   };
   return indicator;
 }
@@ -173,13 +173,13 @@ Test(match_set, parent_domains)
 Test(match_set, expiry_needs_no_update)
 {
   ThreatqMatchIndicator indicator = _indicator(1, "FQDN", "evil.example.com");
-  indicator.expires_at = NOW + 60000;
+  indicator.expires_at = NOW + 60;
   cr_assert_eq(threatq_match_set_insert(set, &indicator), THREATQ_MATCH_INSERTED);
 
-  assert_hits_at("evil.example.com", NOW + 59999, FALSE, "1");
-  assert_hits_at("evil.example.com", NOW + 60000, FALSE, "");
+  assert_hits_at("evil.example.com", NOW + 59, FALSE, "1");
+  assert_hits_at("evil.example.com", NOW + 60, FALSE, "");
   cr_assert_eq(threatq_match_set_purge_expired(set, NOW), 0);
-  cr_assert_eq(threatq_match_set_purge_expired(set, NOW + 60000), 1);
+  cr_assert_eq(threatq_match_set_purge_expired(set, NOW + 60), 1);
   assert_hits_at("evil.example.com", NOW, FALSE, "");
 }
 
@@ -278,8 +278,8 @@ Test(match_set, entry_carries_the_enrichment)
   cr_assert_eq(threatq_match_set_lookup(set, &value.key, NOW, FALSE, &hit, 1), 1);
   cr_assert_eq(hit->id, 43);
   cr_assert_float_eq(hit->score, 8.5, 1e-6);
-  cr_assert_str_eq(hit->confidence, "High");
-  cr_assert_str_eq(hit->tlp, "AMBER");
+  cr_assert_str_eq(threatq_match_entry_confidence(hit), "High");
+  cr_assert_str_eq(threatq_match_entry_tlp(hit), "AMBER");
   cr_assert_str_eq(hit->description, "dropper");
   cr_assert_eq(hit->first_seen, 1000);
   cr_assert_eq(hit->last_seen, 2000);
@@ -289,6 +289,18 @@ Test(match_set, entry_carries_the_enrichment)
   const gchar *second = threatq_match_entry_next_provider(hit, first);
   cr_assert_str_eq(second, "Feed B");
   cr_assert_null(threatq_match_entry_next_provider(hit, second));
+
+  /* the plain indicator of _indicator() has none of them */
+  const ThreatqMatchEntry *bare;
+  _add(44, "FQDN", "bare.example.com");
+  ThreatqMatchValue bare_value;
+  threatq_match_value_classify("bare.example.com", 16, &bare_value);
+  cr_assert_eq(threatq_match_set_lookup(set, &bare_value.key, NOW, FALSE, &bare, 1), 1);
+  cr_assert_null(threatq_match_entry_confidence(bare));
+  cr_assert_null(threatq_match_entry_tlp(bare));
+  cr_assert_null(threatq_match_entry_next_provider(bare, NULL));
+  cr_assert_null(bare->description);
+  cr_assert(isnan(bare->score));
 
   ThreatqMatchKey key;
   GString *text = g_string_new(NULL);
@@ -337,6 +349,11 @@ Test(match_set, growth_keeps_every_entry)
     {
       g_snprintf(value, sizeof(value), "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
       cr_assert_eq(_add(i, "IP Address", value), THREATQ_MATCH_INSERTED);
+      /* a bulk load's reservation in the middle, and one smaller than what is there */
+      if (i == 1000)
+        threatq_match_set_reserve(set, 4000);
+      if (i == 4500)
+        threatq_match_set_reserve(set, 10);
     }
   for (gint i = 0; i < 5000; i += 2)
     cr_assert(threatq_match_set_remove(set, i));
