@@ -580,6 +580,17 @@ _lookup_hostname(ThreatqMatchSet *self, const ThreatqMatchSlots *slots, const Th
     }
 }
 
+/* the URL, and for http(s) the indicators that were given without a scheme */
+static void
+_lookup_url(ThreatqMatchSet *self, const ThreatqMatchSlots *slots, const ThreatqMatchKey *key, Hits *hits)
+{
+  ThreatqMatchKey schemeless;
+
+  _probe(self, slots, key, hits);
+  if (threatq_match_key_schemeless(key, &schemeless))
+    _probe(self, slots, &schemeless, hits);
+}
+
 gsize
 threatq_match_set_lookup(ThreatqMatchSet *self, const ThreatqMatchKey *key, gint64 now, gboolean parent_domains,
                          const ThreatqMatchEntry **hits, gsize max_hits)
@@ -595,6 +606,8 @@ threatq_match_set_lookup(ThreatqMatchSet *self, const ThreatqMatchKey *key, gint
         _lookup_address(self, key, &found);
       else if (key->kind == THREATQ_MATCH_KIND_HOSTNAME)
         _lookup_hostname(self, slots, key, parent_domains, &found);
+      else if (key->kind == THREATQ_MATCH_KIND_URL)
+        _lookup_url(self, slots, key, &found);
       else if (key->kind != THREATQ_MATCH_KIND_NONE)
         _probe(self, slots, key, &found);
       /*

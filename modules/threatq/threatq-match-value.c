@@ -475,7 +475,11 @@ _find_type(const gchar *type_name, gsize length)
   return -1;
 }
 
-/* a URL indicator without "scheme://" ("evil.example/x") is read as http:// */
+/*
+ * A URL indicator without "scheme://" ("evil.example/x", as real ThreatQ data
+ * often has) is normalised as an http:// URL would be and keyed without its
+ * scheme, "//evil.example/x": lookups of http and https URLs try that key too.
+ */
 static gboolean
 _parse_indicator_url(const gchar *text, gsize length, ThreatqMatchValue *value)
 {
@@ -485,7 +489,30 @@ _parse_indicator_url(const gchar *text, gsize length, ThreatqMatchValue *value)
   gchar with_scheme[THREATQ_MATCH_VALUE_MAX + 8];
   memcpy(with_scheme, "http://", 7);
   memcpy(with_scheme + 7, text, length);
-  return _parse_url(with_scheme, length + 7, value);
+  if (!_parse_url(with_scheme, length + 7, value))
+    return FALSE;
+  memmove(value->buffer, value->buffer + 5, value->key.length - 5);
+  value->key.length -= 5;
+  return TRUE;
+}
+
+gboolean
+threatq_match_key_schemeless(const ThreatqMatchKey *key, ThreatqMatchKey *schemeless)
+{
+  gsize skip;
+
+  if (key->kind != THREATQ_MATCH_KIND_URL)
+    return FALSE;
+  if (key->length > 7 && memcmp(key->bytes, "http://", 7) == 0)
+    skip = 5;
+  else if (key->length > 8 && memcmp(key->bytes, "https://", 8) == 0)
+    skip = 6;
+  else
+    return FALSE;
+  *schemeless = *key;
+  schemeless->bytes += skip;
+  schemeless->length -= skip;
+  return TRUE;
 }
 
 static gboolean

@@ -62,12 +62,20 @@ gboolean threatq_match_value_classify(const gchar *text, gsize length, ThreatqMa
  * "SHA-256", "SHA-384", "SHA-512").  FALSE for any other type, or a value
  * that is not of the type's shape (an "MD5" of 64 hex digits, an "FQDN" that
  * is an address).  A CIDR block has its host bits cleared; a URL without
- * "scheme://" is read as http://.  *type_index (when not NULL) is set for
+ * "scheme://" is read as http:// and keyed without the scheme (see
+ * threatq_match_key_schemeless()).  *type_index (when not NULL) is set for
  * threatq_match_type_name().
  */
 gboolean threatq_match_value_from_indicator(const gchar *type_name, gsize type_length,
                                             const gchar *text, gsize length,
                                             ThreatqMatchValue *value, guint *type_index);
+
+/*
+ * A URL indicator without a scheme is keyed "//host[:port]/path[?query]".
+ * For an http:// or https:// key, sets *schemeless to that form of it (a
+ * view into key's bytes) and returns TRUE.
+ */
+gboolean threatq_match_key_schemeless(const ThreatqMatchKey *key, ThreatqMatchKey *schemeless);
 
 /* the ThreatQ type name of a type_index; NULL when out of range */
 const gchar *threatq_match_type_name(guint type_index);

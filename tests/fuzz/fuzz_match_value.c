@@ -5,7 +5,8 @@
  * ASan/UBSan reports it aborts on a broken contract: a key longer than its
  * buffer, a kind out of range, a key that does not classify again to itself
  * (normalisation must be idempotent: the indicator side and the log side
- * meet on the normalised form), or an address key with host bits set.
+ * meet on the normalised form; a scheme-less URL indicator's key through its
+ * http:// form), or an address key with host bits set.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,18 @@ _check_key(const ThreatqMatchValue *value)
   GString *text = g_string_new(NULL);
   ThreatqMatchValue again;
   threatq_match_key_format(key, text);
+  /* a scheme-less URL indicator's key reads back as the http:// URL it stands for, less "http:" */
+  gboolean schemeless = key->kind == THREATQ_MATCH_KIND_URL && text->str[0] == '/';
+  if (schemeless)
+    {
+      g_string_prepend(text, "http:");
+      CHECK(threatq_match_value_classify(text->str, text->len, &again));
+      ThreatqMatchKey view;
+      CHECK(threatq_match_key_schemeless(&again.key, &view));
+      CHECK(view.length == key->length && memcmp(view.bytes, key->bytes, key->length) == 0);
+      g_string_free(text, TRUE);
+      return;
+    }
   CHECK(threatq_match_value_classify(text->str, text->len, &again));
   CHECK(again.key.kind == key->kind && again.key.length == key->length);
   CHECK(memcmp(again.key.bytes, key->bytes, key->length) == 0);

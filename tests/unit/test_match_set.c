@@ -109,9 +109,25 @@ Test(match_set, exact_keys_of_every_kind)
   assert_hits("other@evil.example.com", "");
   assert_hits("HTTP://EVIL.example.com:80/login", "6");
   assert_hits("http://evil.example.com/Login", "");
+  assert_hits("https://evil.example.com/login", "");
   assert_hits("Evil.Example.com.", "7");
   assert_hits("www.evil.example.com", "");
   assert_hits("no shape at all", "-");
+}
+
+/* real ThreatQ data often gives a URL without its scheme: it stands for http and https alike */
+Test(match_set, schemeless_url_indicator)
+{
+  _add(1, "URL", "evil.example.net:8080/a/b.php?x=1");
+  _add(2, "URL", "https://evil.example.net:8080/a/b.php?x=1");
+  _add(3, "URL", "evil.example.net/c");
+
+  assert_hits("http://evil.example.net:8080/a/b.php?x=1", "1");
+  assert_hits("HTTPS://evil.example.net:8080/a/b.php?x=1", "1,2");
+  assert_hits("https://evil.example.net/c", "3");
+  assert_hits("http://evil.example.net:80/c#x", "3");
+  assert_hits("ftp://evil.example.net/c", "");
+  assert_hits("evil.example.net/c", "-");
 }
 
 Test(match_set, cidr_longest_prefix_wins)

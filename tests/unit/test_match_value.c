@@ -155,8 +155,10 @@ static const IndicatorCase indicator_cases[] =
   { "FQDN", "Evil.Example.COM.", THREATQ_MATCH_KIND_HOSTNAME, "evil.example.com" },
   { "FQDN", "192.0.2.1", THREATQ_MATCH_KIND_NONE, "" },
   { "URL", "HTTPS://Evil.example.com:443/Login", THREATQ_MATCH_KIND_URL, "https://evil.example.com/Login" },
-  { "URL", "Evil.example.com/Login?a=B", THREATQ_MATCH_KIND_URL, "http://evil.example.com/Login?a=B" },
-  { "URL", "evil.example.com", THREATQ_MATCH_KIND_URL, "http://evil.example.com/" },
+  { "URL", "Evil.example.com/Login?a=B", THREATQ_MATCH_KIND_URL, "//evil.example.com/Login?a=B" },
+  { "URL", "evil.example.com", THREATQ_MATCH_KIND_URL, "//evil.example.com/" },
+  { "URL", "89.160.20.156:8080/maf.html", THREATQ_MATCH_KIND_URL, "//89.160.20.156:8080/maf.html" },
+  { "URL", "evil.example.com:80/x#top", THREATQ_MATCH_KIND_URL, "//evil.example.com/x" },
   { "Email Address", "Phish@Evil.Example.com", THREATQ_MATCH_KIND_EMAIL, "phish@evil.example.com" },
   { "MD5", "D41D8CD98F00B204E9800998ECF8427E", THREATQ_MATCH_KIND_MD5, "d41d8cd98f00b204e9800998ecf8427e" },
   { "MD5", "da39a3ee5e6b4b0d3255bfef95601890afd80709", THREATQ_MATCH_KIND_NONE, "" },
@@ -192,7 +194,7 @@ Test(match_value, both_sides_agree)
     { "IP Address", "192.0.2.1", "::FFFF:192.0.2.1" },
     { "FQDN", "evil.example.com", "EVIL.example.com." },
     { "URL", "http://evil.example.com/x", "HTTP://EVIL.EXAMPLE.COM:80/x#top" },
-    { "URL", "evil.example.com/x", "http://evil.example.com/x" },
+
     { "Email Address", "phish@evil.example.com", "PHISH@Evil.Example.Com" },
     { "SHA-256", "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
@@ -206,6 +208,31 @@ Test(match_value, both_sides_agree)
       cr_assert_eq(indicator.key.kind, log.key.kind, "%s", pairs[i][2]);
       cr_assert_eq(indicator.key.length, log.key.length, "%s", pairs[i][2]);
       cr_assert_eq(memcmp(indicator.key.bytes, log.key.bytes, log.key.length), 0, "%s", pairs[i][2]);
+    }
+}
+
+Test(match_value, schemeless_view_of_web_urls)
+{
+  const gchar *cases[][2] =
+  {
+    { "HTTP://Evil.example.com/x", "//evil.example.com/x" },
+    { "https://evil.example.com:443/x", "//evil.example.com/x" },
+    { "https://evil.example.com:8443/x", "//evil.example.com:8443/x" },
+    { "ftp://evil.example.com/x", NULL },
+    { "evil.example.com", NULL },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+    {
+      ThreatqMatchValue value;
+      ThreatqMatchKey schemeless;
+      threatq_match_value_classify(cases[i][0], strlen(cases[i][0]), &value);
+      gboolean ok = threatq_match_key_schemeless(&value.key, &schemeless);
+      cr_assert_eq(ok, cases[i][1] != NULL, "%s", cases[i][0]);
+      if (!ok)
+        continue;
+      gchar *formatted = _format(&schemeless);
+      cr_assert_str_eq(formatted, cases[i][1]);
+      g_free(formatted);
     }
 }
 
