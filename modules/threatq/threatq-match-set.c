@@ -332,13 +332,24 @@ _key_table(ThreatqMatchSet *self, const ThreatqMatchEntry *entry)
   return bits && entry->prefix_len < bits ? &self->by_prefix : &self->by_key;
 }
 
+/*
+ * One writer, so a plain release store (no locked add, which waits for the
+ * slot stores before it to leave the store buffer).  A reader that sees a
+ * later store of this writer (a tombstone) with acquire sees this one too.
+ */
+static void
+_next_generation(ThreatqMatchSet *self)
+{
+  __atomic_store_n(&self->generation, self->generation + 1, __ATOMIC_RELEASE);
+}
+
 static void
 _unlink(ThreatqMatchSet *self, ThreatqMatchEntry *entry)
 {
   threatq_match_table_remove(_key_table(self, entry), entry);
   threatq_match_table_remove(&self->by_id, entry);
   _count_length(self, entry, -1);
-  __atomic_add_fetch(&self->generation, 1, __ATOMIC_SEQ_CST);
+  _next_generation(self);
   g_ptr_array_add(self->retired_entries, entry);
 }
 
@@ -352,7 +363,7 @@ _link(ThreatqMatchSet *self, ThreatqMatchEntry *entry)
   _retire_slots(self, old);
   threatq_match_table_insert(&self->by_id, entry, &old);
   g_free(old);
-  __atomic_add_fetch(&self->generation, 1, __ATOMIC_SEQ_CST);
+  _next_generation(self);
 }
 
 static guint32
@@ -599,7 +610,7 @@ threatq_match_set_lookup(ThreatqMatchSet *self, const ThreatqMatchKey *key, gint
 
   for (guint attempt = 0; attempt < LOOKUP_RETRIES && found.count == 0; attempt++)
     {
-      guint64 generation = __atomic_load_n(&self->generation, __ATOMIC_SEQ_CST);
+      guint64 generation = __atomic_load_n(&self->generation, __ATOMIC_ACQUIRE);
       const ThreatqMatchSlots *slots = threatq_match_table_slots(&self->by_key);
 
       if (threatq_match_kind_address_bits(key->kind))
@@ -616,7 +627,7 @@ threatq_match_set_lookup(ThreatqMatchSet *self, const ThreatqMatchKey *key, gint
        * looked and unlinked the old before it looked there: a miss during
        * an update is looked up again.
        */
-      if (found.count || __atomic_load_n(&self->generation, __ATOMIC_SEQ_CST) == generation)
+      if (found.count || __atomic_load_n(&self->generation, __ATOMIC_ACQUIRE) == generation)
         break;
     }
   return found.count;
