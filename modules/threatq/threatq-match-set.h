@@ -4,7 +4,8 @@
  * normalised value (threatq-match-value.h) for lookups, by ThreatQ id for
  * updates.
  *
- * Lookups: an exact key (hash, e-mail, URL, host name), the longest prefix
+ * Lookups: an exact key (hash, e-mail, host name; a URL, and an http(s) URL
+ * also in its scheme-less form, for indicators given without), the longest prefix
  * that holds a live indicator for an address (IP indicators are prefixes of
  * full length, CIDR blocks shorter ones; IPv4 and IPv6 apart), and with
  * parent_domains the longest suffix of a host name that does (a.b.example.com,
@@ -14,14 +15,16 @@
  *
  * Concurrency (see docs/match-design.md): readers take no lock.  A reader
  * brackets its lookups and its use of the entries they return with
- * threatq_match_set_read_begin()/_end(): two atomic increments on a cache
- * line of its own, never a wait.  The writer changes the tables in place
- * with single atomic pointer stores (an update inserts the new entry, then
- * removes the old one, so a concurrent lookup sees one or the other or both),
- * and frees what it unlinked only after every reader that could have seen it
- * has left (threatq-match-rcu.h).  The price is on the writer: it waits for
- * readers now and then (microseconds, batched per RECLAIM_BATCH retired
- * entries), and unlinked entries live a little longer.  Rejected: a
+ * threatq_match_set_read_begin()/_end(): an atomic increment and decrement
+ * on a cache line shared with few other threads, never a wait.  The writer
+ * changes the tables in place with single atomic pointer stores (an update
+ * inserts the new entry, then removes the old one, so a concurrent lookup
+ * sees one or the other or both; a lookup that missed while an update moved
+ * an indicator to another key looks again), and frees what it unlinked only
+ * after every reader that could have seen it has left (threatq-match-rcu.h).
+ * The price is on the writer: it waits for readers now and then
+ * (microseconds, once per 1024 retired entries or table rebuild), and
+ * unlinked entries live a little longer.  Rejected: a
  * reader-writer lock (readers wait behind a writer and all bounce one cache
  * line) and copy-on-write snapshots of the whole set (1,000,000 entries
  * copied per page of updates).

@@ -49,6 +49,18 @@ _clear_host_bits(guint8 *bytes, guint bits, guint prefix_len)
     bytes[bit / 8] &= (guint8) ~(0x80u >> (bit % 8));
 }
 
+/* an interface name or number, as "fe80::1%eth0" has (RFC 6874's unreserved characters) */
+static gboolean
+_zone_id(const gchar *text, gsize length)
+{
+  if (length == 0)
+    return FALSE;
+  for (gsize i = 0; i < length; i++)
+    if (!g_ascii_isalnum(text[i]) && !(text[i] && strchr("-._~", text[i])))
+      return FALSE;
+  return TRUE;
+}
+
 /*
  * inet_pton() wants a NUL-terminated string: copy the (short) address to the
  * stack.  "[v6]" brackets and a "%zone" suffix are dropped.
@@ -65,8 +77,13 @@ _parse_address(const gchar *text, gsize length, ThreatqMatchValue *value)
     }
   const gchar *zone = memchr(text, '%', length);
   if (zone && memchr(text, ':', length))
-    length = (gsize) (zone - text);
-  if (length == 0 || length >= sizeof(copy))
+    {
+      if (!_zone_id(zone + 1, length - (gsize) (zone - text) - 1))
+        return FALSE;
+      length = (gsize) (zone - text);
+    }
+  /* a NUL inside would end inet_pton()'s string early and let what follows it pass */
+  if (length == 0 || length >= sizeof(copy) || memchr(text, '\0', length))
     return FALSE;
   memcpy(copy, text, length);
   copy[length] = '\0';

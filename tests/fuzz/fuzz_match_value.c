@@ -6,7 +6,8 @@
  * buffer, a kind out of range, a key that does not classify again to itself
  * (normalisation must be idempotent: the indicator side and the log side
  * meet on the normalised form; a scheme-less URL indicator's key through its
- * http:// form), or an address key with host bits set.
+ * http:// form), an address key with host bits set, or a value with a NUL
+ * that was classified all the same.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,8 +65,12 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 {
   ThreatqMatchValue value;
 
+  /* no shape has a NUL in it: a value is all its bytes */
   if (threatq_match_value_classify((const gchar *) data, size, &value))
-    _check_key(&value);
+    {
+      CHECK(!memchr(data, '\0', size));
+      _check_key(&value);
+    }
   else
     CHECK(value.key.kind == THREATQ_MATCH_KIND_NONE);
 
@@ -77,6 +82,7 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
     {
       CHECK(strcmp(threatq_match_type_name(type_index), type) == 0);
       CHECK(value.key.kind != THREATQ_MATCH_KIND_NONE);
+      CHECK(!memchr(data + 1, '\0', size - 1));
       _check_key(&value);
     }
   return 0;

@@ -55,6 +55,8 @@ static const ClassifyCase log_cases[] =
   { "2001:0db8:0000:0000:0000:0000:0000:0001", THREATQ_MATCH_KIND_IPV6, "2001:db8::1" },
   { "[2001:db8::1]", THREATQ_MATCH_KIND_IPV6, "2001:db8::1" },
   { "fe80::1%eth0", THREATQ_MATCH_KIND_IPV6, "fe80::1" },
+  { "fe80::1%", THREATQ_MATCH_KIND_NONE, "" },
+  { "fe80::1%eth 0", THREATQ_MATCH_KIND_NONE, "" },
   { "::ffff:192.0.2.1", THREATQ_MATCH_KIND_IPV4, "192.0.2.1" },
   { "::FFFF:c000:0201", THREATQ_MATCH_KIND_IPV4, "192.0.2.1" },
   { "2001:db8::1::2", THREATQ_MATCH_KIND_NONE, "" },
@@ -234,6 +236,18 @@ Test(match_value, schemeless_view_of_web_urls)
       cr_assert_str_eq(formatted, cases[i][1]);
       g_free(formatted);
     }
+}
+
+/* a value is its bytes, all of them: nothing after a NUL is ignored */
+Test(match_value, embedded_nul)
+{
+  const gchar *values[] = { "::1\0junk", "10.1.2.3\0", "evil.example.com\0x", "a@b.example\0", "fe80::1%0\0" };
+  const gsize lengths[] = { 8, 9, 18, 12, 10 };
+  ThreatqMatchValue value;
+
+  for (guint i = 0; i < G_N_ELEMENTS(values); i++)
+    cr_assert_not(threatq_match_value_classify(values[i], lengths[i], &value), "value %u", i);
+  cr_assert_not(threatq_match_value_from_indicator("IP Address", 10, "::1\0junk", 8, &value, NULL));
 }
 
 Test(match_value, length_limit)
