@@ -441,3 +441,160 @@ Test(match_set, lookups_race_updates)
   cr_assert_eq(race.misses, 0, "%d of %d lookups missed an indicator that was there all along", race.misses,
                race.lookups);
 }
+
+/* ---- against a model ---------------------------------------------------- */
+
+/* what the set should hold: id -> key and expiry, looked up by brute force */
+typedef struct
+{
+  ThreatqMatchValue value;
+  gint64 expires_at;
+} ModelEntry;
+
+static const gchar *model_values[][2] =
+{
+  { "IP Address", "10.0.0.1" }, { "IP Address", "10.0.1.1" }, { "CIDR Block", "10.0.0.0/24" },
+  { "CIDR Block", "10.0.0.0/16" }, { "CIDR Block", "10.0.0.0/8" }, { "CIDR Block", "10.0.0.0/30" },
+  { "CIDR Block", "0.0.0.0/0" }, { "IPv6 Address", "2001:db8::1" }, { "CIDR Block", "2001:db8::/64" },
+  { "CIDR Block", "2001:db8::/32" }, { "FQDN", "example.com" }, { "FQDN", "b.example.com" },
+  { "FQDN", "a.b.example.com" }, { "URL", "http://x.example.com/a" }, { "URL", "x.example.com/a" },
+  { "URL", "https://x.example.com/a" }, { "Email Address", "p@x.example.com" },
+  { "MD5", "d41d8cd98f00b204e9800998ecf8427e" },
+};
+static const gchar *model_lookups[] =
+{
+  "10.0.0.1", "10.0.0.2", "10.0.1.1", "10.0.2.1", "10.1.0.1", "11.0.0.1", "::ffff:10.0.0.1", "2001:db8::1",
+  "2001:db8::2", "2001:db8:1::1", "2001:db9::1", "a.b.example.com", "c.b.example.com", "b.example.com",
+  "z.example.com", "example.org", "http://x.example.com/a", "https://x.example.com/a", "ftp://x.example.com/a",
+  "p@x.example.com", "D41D8CD98F00B204E9800998ECF8427E",
+};
+
+static gboolean
+_model_key_matches(const ThreatqMatchKey *entry, const ThreatqMatchKey *probe)
+{
+  return entry->kind == probe->kind && entry->prefix_len == probe->prefix_len && entry->length == probe->length
+         && memcmp(entry->bytes, probe->bytes, probe->length) == 0;
+}
+
+/* the live ids of exactly this key, appended to ids */
+static void
+_model_probe(GHashTable *model, const ThreatqMatchKey *key, gint64 now, GArray *ids)
+{
+  GHashTableIter iter;
+  gpointer id, data;
+
+  g_hash_table_iter_init(&iter, model);
+  while (g_hash_table_iter_next(&iter, &id, &data))
+    {
+      ModelEntry *entry = data;
+      if (entry->expires_at > now && _model_key_matches(&entry->value.key, key))
+        g_array_append_val(ids, *(gint64 *) id);
+    }
+}
+
+static void
+_model_lookup(GHashTable *model, const ThreatqMatchKey *key, gint64 now, gboolean parents, GArray *ids)
+{
+  guint bits = threatq_match_kind_address_bits(key->kind);
+  guint8 masked[16];
+  ThreatqMatchKey probe = *key;
+
+  if (bits)
+    {
+      probe.bytes = masked;
+      for (gint length = (gint) key->prefix_len; length >= 0 && ids->len == 0; length--)
+        {
+          memcpy(masked, key->bytes, key->length);
+          for (guint bit = (guint) length; bit < bits; bit++)
+            masked[bit / 8] &= (guint8) ~(0x80u >> (bit % 8));
+          probe.prefix_len = (guint) length;
+          _model_probe(model, &probe, now, ids);
+        }
+      return;
+    }
+  _model_probe(model, key, now, ids);
+  if (key->kind == THREATQ_MATCH_KIND_URL && threatq_match_key_schemeless(key, &probe))
+    _model_probe(model, &probe, now, ids);
+  while (key->kind == THREATQ_MATCH_KIND_HOSTNAME && parents && ids->len == 0)
+    {
+      const guint8 *dot = memchr(probe.bytes, '.', probe.length);
+      if (!dot)
+        break;
+      probe.length -= (gsize) (dot + 1 - probe.bytes);
+      probe.bytes = dot + 1;
+      _model_probe(model, &probe, now, ids);
+    }
+}
+
+static gint
+_compare_ids(gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return (x > y) - (x < y);
+}
+
+static void
+_model_check(GHashTable *model, const gchar *log_value, gboolean parents, guint step)
+{
+  ThreatqMatchValue value;
+  const ThreatqMatchEntry *hits[64];
+  GArray *expected = g_array_new(FALSE, FALSE, sizeof(gint64));
+  GArray *got = g_array_new(FALSE, FALSE, sizeof(gint64));
+
+  cr_assert(threatq_match_value_classify(log_value, strlen(log_value), &value));
+  _model_lookup(model, &value.key, NOW, parents, expected);
+  guint token = threatq_match_set_read_begin(set);
+  gsize count = threatq_match_set_lookup(set, &value.key, NOW, parents, hits, G_N_ELEMENTS(hits));
+  for (gsize i = 0; i < count; i++)
+    g_array_append_val(got, hits[i]->id);
+  threatq_match_set_read_end(set, token);
+
+  g_array_sort(expected, _compare_ids);
+  g_array_sort(got, _compare_ids);
+  cr_assert_eq(got->len, expected->len, "step %u, '%s' (parents %d): %u hits, expected %u", step, log_value,
+               parents, got->len, expected->len);
+  if (got->len)
+    cr_assert_arr_eq(got->data, expected->data, got->len * sizeof(gint64), "step %u, '%s'", step, log_value);
+  g_array_free(expected, TRUE);
+  g_array_free(got, TRUE);
+}
+
+/* random inserts, updates, removals and expiries; every lookup agrees with brute force */
+Test(match_set, agrees_with_a_model)
+{
+  GHashTable *model = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+  GRand *rand = g_rand_new_with_seed(15);
+  const gint64 expiries[] = { THREATQ_MATCH_NEVER, NOW, NOW + 1, NOW - 1 };
+
+  for (guint step = 0; step < 4000; step++)
+    {
+      gint64 id = g_rand_int_range(rand, 1, 40);
+      if (g_rand_int_range(rand, 0, 5) == 0)
+        {
+          cr_assert_eq(threatq_match_set_remove(set, id), g_hash_table_remove(model, &id));
+        }
+      else
+        {
+          guint pick = (guint) g_rand_int_range(rand, 0, G_N_ELEMENTS(model_values));
+          ThreatqMatchIndicator indicator = _indicator(id, model_values[pick][0], model_values[pick][1]);
+          indicator.expires_at = expiries[g_rand_int_range(rand, 0, G_N_ELEMENTS(expiries))];
+          ModelEntry *entry = g_new(ModelEntry, 1);
+          cr_assert(threatq_match_value_from_indicator(indicator.type, strlen(indicator.type), indicator.value,
+                                                       strlen(indicator.value), &entry->value, NULL));
+          entry->value.key.bytes = entry->value.buffer;
+          entry->expires_at = indicator.expires_at;
+          gint64 *key = g_new(gint64, 1);
+          *key = id;
+          g_hash_table_replace(model, key, entry);
+          cr_assert_neq(threatq_match_set_insert(set, &indicator), THREATQ_MATCH_REFUSED_FULL);
+        }
+      for (guint k = 0; k < 3; k++)
+        _model_check(model, model_lookups[g_rand_int_range(rand, 0, G_N_ELEMENTS(model_lookups))],
+                     g_rand_boolean(rand), step);
+    }
+  ThreatqMatchSetStats stats;
+  threatq_match_set_get_stats(set, &stats);
+  cr_assert_eq(stats.entries, g_hash_table_size(model));
+  g_rand_free(rand);
+  g_hash_table_destroy(model);
+}
