@@ -1,0 +1,20 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Builds bench/match/bench_match_set.c against the threatq-match sources (-O2,
+# no sanitizers) and runs it: insert time, peak RSS, lookups/s with 1% hits.
+#
+#   bench/match/run.sh [INDICATORS=1000000] [SECONDS=3] [READERS=2] [reserve]
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+src=$top/modules/threatq
+out=${BENCH_BUILD_DIR:-${TMPDIR:-/tmp}/threatq-bench-match}
+cc=${CC:-gcc}
+mkdir -p "$out"
+# shellcheck disable=SC2046
+"$cc" -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -I"$src" $(pkg-config --cflags glib-2.0) \
+  -o "$out/bench_match_set" "$here/bench_match_set.c" \
+  "$src/threatq-match-value.c" "$src/threatq-match-rcu.c" "$src/threatq-match-table.c" "$src/threatq-match-set.c" \
+  $(pkg-config --libs glib-2.0) -lm
+echo "bench: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+exec "$out/bench_match_set" "$@"

@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "threatq-match-set.h"
+#include "threatq-match-rcu.h"
+#include "threatq-match-table.h"
+
+#include <math.h>
+#include <string.h>
+
+/* unlinked entries freed together, after one wait for readers */
+#define RECLAIM_BATCH 1024
+/* lookups that missed while an update moved an indicator to another key */
+#define LOOKUP_RETRIES 8
+#define ADDRESS_LENGTHS 129
+
+/*
+ * A string shared by all the entries that carry it (a feed repeats its
+ * profile - confidence, TLP, providers - and often its descriptions).  Writer side only: an
+ * atom is created by an insert and released when an entry is freed, which
+ * happens in reclaim, on the writer's side too.
+ */
+typedef struct
+{
+  guint32 refcount;
+  guint32 hash;
+  gsize length;
+  gchar text[];
+} Atom;
+
+struct _ThreatqMatchSet
+{
+  ThreatqMatchRcu *rcu;
+  GMutex writer_lock;
+  guint64 seed;
+  gsize max_size;
+
+  ThreatqMatchTable by_key;     /* read by lookups: exact keys, full-length addresses */
+  ThreatqMatchTable by_prefix;  /* read by lookups: CIDR blocks shorter than an address (small, stays in cache) */
+  ThreatqMatchTable by_id;      /* writer only */
+  ThreatqMatchTable atoms;      /* writer only */
+  guint64 lengths[2][3];        /* [ipv6][word]: bit L set while an entry has prefix length L; read by lookups */
+  guint64 generation;           /* counts links and unlinks; read by lookups */
+  guint32 length_count[2][ADDRESS_LENGTHS];
+
+  GPtrArray *retired_entries;
+  GPtrArray *retired_slots;
+  gsize refused_full;
+  gsize skipped;
+  gsize entry_bytes;
+  gsize atom_bytes;
+};
+
+/* ---- hashing ---------------------------------------------------------- */
+
+static guint64
+_mix(guint64 h)
+{
+  h ^= h >> 33;
+  h *= G_GUINT64_CONSTANT(0xff51afd7ed558ccd);
+  h ^= h >> 33;
+  h *= G_GUINT64_CONSTANT(0xc4ceb9fe1a85ec53);
+  return h ^ (h >> 33);
+}
+
+static guint32
+_hash_bytes(guint64 seed, const guint8 *bytes, gsize length)
+{
+  guint64 h = seed ^ (length * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15));
+  gsize i = 0;
+
+  for (; i + 8 <= length; i += 8)
+    {
+      guint64 word;
+      memcpy(&word, bytes + i, 8);
+      h = (h ^ _mix(word)) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15);
+    }
+  guint64 tail = 0;
+  memcpy(&tail, bytes + i, length - i);
+  return (guint32) _mix(h ^ tail);
+}
+
+static guint32
+_key_hash(ThreatqMatchSet *self, ThreatqMatchKind kind, guint prefix_len, const guint8 *bytes, gsize length)
+{
+  return _hash_bytes(self->seed ^ ((guint64) kind << 8 | prefix_len), bytes, length);
+}
+
+static guint32
+_entry_key_hash(gconstpointer item)
+{
+  return ((const ThreatqMatchEntry *) item)->key_hash;
+}
+
+static guint32
+_id_hash(gint64 id)
+{
+  return (guint32) _mix((guint64) id);
+}
+
+static guint32
+_entry_id_hash(gconstpointer item)
+{
+  return _id_hash(((const ThreatqMatchEntry *) item)->id);
+}
+
+static guint32
+_atom_hash(gconstpointer item)
+{
+  return ((const Atom *) item)->hash;
+}
+
+/* ---- atoms ------------------------------------------------------------ */
+
+static const gchar *
+_atom_ref(ThreatqMatchSet *self, const gchar *text, gsize length)
+{
+  guint32 hash = _hash_bytes(self->seed, (const guint8 *) text, length);
+  ThreatqMatchProbe probe;
+  Atom *atom;
+
+  threatq_match_probe_init(&probe, self->atoms.slots, hash);
+  while ((atom = threatq_match_probe_next(&probe)))
+    if (atom->hash == hash && atom->length == length && memcmp(atom->text, text, length) == 0)
+      {
+        atom->refcount++;
+        return atom->text;
+      }
+
+  /* two NULs: a providers list ends with an empty string */
+  atom = g_malloc(sizeof(Atom) + length + 2);
+  atom->refcount = 1;
+  atom->hash = hash;
+  atom->length = length;
+  memcpy(atom->text, text, length);
+  atom->text[length] = atom->text[length + 1] = '\0';
+  self->atom_bytes += sizeof(Atom) + length + 2;
+
+  ThreatqMatchSlots *old;
+  threatq_match_table_insert(&self->atoms, atom, &old);
+  g_free(old);
+  return atom->text;
+}
+
+static void
+_atom_unref(ThreatqMatchSet *self, const gchar *text)
+{
+  if (!text)
+    return;
+  Atom *atom = (Atom *) (text - G_STRUCT_OFFSET(Atom, text));
+  if (--atom->refcount > 0)
+    return;
+  threatq_match_table_remove(&self->atoms, atom);
+  self->atom_bytes -= sizeof(Atom) + atom->length + 2;
+  g_free(atom);
+}
+
+static const gchar *
+_atom_ref_string(ThreatqMatchSet *self, const gchar *text)
+{
+  return text ? _atom_ref(self, text, strlen(text)) : NULL;
+}
+
+static void
+_append_item(GString *profile, const gchar *text)
+{
+  if (text)
+    g_string_append(profile, text);
+  g_string_append_c(profile, '\0');
+}
+
+/*
+ * "confidence\0tlp\0provider\0provider\0\0" (the atom adds the last NUL;
+ * an absent confidence or TLP is empty): one pointer in the entry for the
+ * three, which is 16 bytes an entry less.
+ */
+static const gchar *
+_atom_ref_profile(ThreatqMatchSet *self, const ThreatqMatchIndicator *indicator)
+{
+  GString *joined = g_string_sized_new(64);
+
+  _append_item(joined, indicator->confidence);
+  _append_item(joined, indicator->tlp);
+  for (const gchar *const *p = indicator->providers; p && *p; p++)
+    if (**p)
+      _append_item(joined, *p);
+  const gchar *atom = _atom_ref(self, joined->str, joined->len);
+  g_string_free(joined, TRUE);
+  return atom;
+}
+
+/* ---- set -------------------------------------------------------------- */
+
+ThreatqMatchSet *
+threatq_match_set_new(gsize max_size)
+{
+  ThreatqMatchSet *self = g_new0(ThreatqMatchSet, 1);
+
+  self->rcu = threatq_match_rcu_new();
+  g_mutex_init(&self->writer_lock);
+  /* a seed per set: a log line cannot aim at a long probe chain */
+  self->seed = (guint64) g_random_int() << 32 | g_random_int();
+  self->max_size = max_size;
+  threatq_match_table_init(&self->by_key, _entry_key_hash, TRUE);
+  threatq_match_table_init(&self->by_prefix, _entry_key_hash, TRUE);
+  threatq_match_table_init(&self->by_id, _entry_id_hash, FALSE);
+  threatq_match_table_init(&self->atoms, _atom_hash, FALSE);
+  self->retired_entries = g_ptr_array_new();
+  self->retired_slots = g_ptr_array_new_with_free_func(g_free);
+  return self;
+}
+
+static gsize
+_entry_size(const ThreatqMatchEntry *entry)
+{
+  return sizeof(ThreatqMatchEntry) + entry->key_length;
+}
+
+static void
+_entry_free(ThreatqMatchSet *self, ThreatqMatchEntry *entry)
+{
+  _atom_unref(self, entry->profile);
+  _atom_unref(self, entry->description);
+  self->entry_bytes -= _entry_size(entry);
+  g_free(entry);
+}
+
+void
+threatq_match_set_free(ThreatqMatchSet *self)
+{
+  if (!self)
+    return;
+  const ThreatqMatchSlots *slots = self->by_id.slots;
+  for (gsize i = 0; i <= slots->mask; i++)
+    {
+      ThreatqMatchEntry *entry = threatq_match_slots_item(slots, i);
+      if (entry)
+        _entry_free(self, entry);
+    }
+  for (guint i = 0; i < self->retired_entries->len; i++)
+    _entry_free(self, g_ptr_array_index(self->retired_entries, i));
+  g_ptr_array_free(self->retired_entries, TRUE);
+  g_ptr_array_free(self->retired_slots, TRUE);
+  threatq_match_table_clear(&self->by_key);
+  threatq_match_table_clear(&self->by_prefix);
+  threatq_match_table_clear(&self->by_id);
+  threatq_match_table_clear(&self->atoms);
+  threatq_match_rcu_free(self->rcu);
+  g_mutex_clear(&self->writer_lock);
+  g_free(self);
+}
+
+/* waits for the readers, then frees what they could have seen; writer lock held */
+static void
+_reclaim(ThreatqMatchSet *self)
+{
+  if (self->retired_entries->len == 0 && self->retired_slots->len == 0)
+    return;
+  threatq_match_rcu_synchronize(self->rcu);
+  for (guint i = 0; i < self->retired_entries->len; i++)
+    _entry_free(self, g_ptr_array_index(self->retired_entries, i));
+  g_ptr_array_set_size(self->retired_entries, 0);
+  g_ptr_array_set_size(self->retired_slots, 0);
+}
+
+static void
+_retire_slots(ThreatqMatchSet *self, ThreatqMatchSlots *slots)
+{
+  if (slots)
+    g_ptr_array_add(self->retired_slots, slots);
+}
+
+void
+threatq_match_set_reserve(ThreatqMatchSet *self, gsize count)
+{
+  ThreatqMatchSlots *old;
+
+  g_mutex_lock(&self->writer_lock);
+  threatq_match_table_reserve(&self->by_key, count, &old);
+  _retire_slots(self, old);
+  threatq_match_table_reserve(&self->by_id, count, &old);
+  g_free(old);
+  _reclaim(self);
+  g_mutex_unlock(&self->writer_lock);
+}
+
+void
+threatq_match_set_reclaim(ThreatqMatchSet *self)
+{
+  g_mutex_lock(&self->writer_lock);
+  _reclaim(self);
+  g_mutex_unlock(&self->writer_lock);
+}
+
+/* ---- prefix lengths --------------------------------------------------- */
+
+static void
+_count_length(ThreatqMatchSet *self, const ThreatqMatchEntry *entry, gint delta)
+{
+  guint bits = threatq_match_kind_address_bits(entry->kind);
+  if (!bits)
+    return;
+
+  guint family = bits == 128;
+  guint length = entry->prefix_len;
+  guint32 count = self->length_count[family][length] += (guint32) delta;
+  guint64 *word = &self->lengths[family][length / 64];
+  guint64 bit = G_GUINT64_CONSTANT(1) << (length % 64);
+  if (count == 0)
+    __atomic_fetch_and(word, ~bit, __ATOMIC_RELEASE);
+  else if (count == 1 && delta > 0)
+    __atomic_fetch_or(word, bit, __ATOMIC_RELEASE);
+}
+
+/* ---- writer ----------------------------------------------------------- */
+
+static ThreatqMatchEntry *
+_find_id(ThreatqMatchSet *self, gint64 id)
+{
+  ThreatqMatchProbe probe;
+  ThreatqMatchEntry *entry;
+
+  threatq_match_probe_init(&probe, self->by_id.slots, _id_hash(id));
+  while ((entry = threatq_match_probe_next(&probe)))
+    if (entry->id == id)
+      return entry;
+  return NULL;
+}
+
+static ThreatqMatchTable *
+_key_table(ThreatqMatchSet *self, const ThreatqMatchEntry *entry)
+{
+  guint bits = threatq_match_kind_address_bits(entry->kind);
+  return bits && entry->prefix_len < bits ? &self->by_prefix : &self->by_key;
+}
+
+/*
+ * One writer, so a plain release store (no locked add, which waits for the
+ * slot stores before it to leave the store buffer).  A reader that sees a
+ * later store of this writer (a tombstone) with acquire sees this one too.
+ */
+static void
+_next_generation(ThreatqMatchSet *self)
+{
+  __atomic_store_n(&self->generation, self->generation + 1, __ATOMIC_RELEASE);
+}
+
+static void
+_unlink(ThreatqMatchSet *self, ThreatqMatchEntry *entry)
+{
+  threatq_match_table_remove(_key_table(self, entry), entry);
+  threatq_match_table_remove(&self->by_id, entry);
+  _count_length(self, entry, -1);
+  _next_generation(self);
+  g_ptr_array_add(self->retired_entries, entry);
+}
+
+static void
+_link(ThreatqMatchSet *self, ThreatqMatchEntry *entry)
+{
+  ThreatqMatchSlots *old;
+
+  _count_length(self, entry, +1);
+  threatq_match_table_insert(_key_table(self, entry), entry, &old);
+  _retire_slots(self, old);
+  threatq_match_table_insert(&self->by_id, entry, &old);
+  g_free(old);
+  _next_generation(self);
+}
+
+static guint32
+_seconds(gint64 seconds)
+{
+  return (guint32) CLAMP(seconds, 0, (gint64) G_MAXUINT32);
+}
+
+static ThreatqMatchEntry *
+_entry_new(ThreatqMatchSet *self, const ThreatqMatchIndicator *indicator, const ThreatqMatchValue *value,
+           guint type_index)
+{
+  const ThreatqMatchKey *key = &value->key;
+  ThreatqMatchEntry *entry = g_malloc(sizeof(ThreatqMatchEntry) + key->length);
+
+  entry->id = indicator->id;
+  entry->updated_at = _seconds(indicator->updated_at);
+  entry->expires_at = _seconds(indicator->expires_at);
+  entry->first_seen = _seconds(indicator->first_seen);
+  entry->last_seen = _seconds(indicator->last_seen);
+  entry->profile = _atom_ref_profile(self, indicator);
+  entry->description = _atom_ref_string(self, indicator->description);
+  entry->score = indicator->has_score ? (gfloat) indicator->score : NAN;
+  entry->key_hash = _key_hash(self, key->kind, key->prefix_len, key->bytes, key->length);
+  entry->key_length = (guint16) key->length;
+  entry->kind = (guint8) key->kind;
+  entry->prefix_len = (guint8) key->prefix_len;
+  entry->type_index = (guint8) type_index;
+  memcpy(entry->key, key->bytes, key->length);
+  self->entry_bytes += _entry_size(entry);
+  return entry;
+}
+
+static gsize
+_length_of(const gchar *text, gssize length)
+{
+  return text && length < 0 ? strlen(text) : (gsize) MAX(length, 0);
+}
+
+static ThreatqMatchInsertResult
+_insert(ThreatqMatchSet *self, const ThreatqMatchIndicator *indicator)
+{
+  ThreatqMatchEntry *old = _find_id(self, indicator->id);
+  ThreatqMatchValue value;
+  guint type_index;
+
+  if (!threatq_match_value_from_indicator(indicator->type, _length_of(indicator->type, indicator->type_length),
+                                          indicator->value, _length_of(indicator->value, indicator->value_length),
+                                          &value, &type_index))
+    {
+      /* the indicator as it is now cannot match: what it was must not either */
+      if (old)
+        _unlink(self, old);
+      self->skipped++;
+      return THREATQ_MATCH_SKIPPED;
+    }
+  if (!old && self->max_size && self->by_id.live >= self->max_size)
+    {
+      self->refused_full++;
+      return THREATQ_MATCH_REFUSED_FULL;
+    }
+
+  /* the new entry first: a lookup meanwhile finds the old, the new or both, never neither */
+  _link(self, _entry_new(self, indicator, &value, type_index));
+  if (!old)
+    return THREATQ_MATCH_INSERTED;
+  _unlink(self, old);
+  return THREATQ_MATCH_REPLACED;
+}
+
+static void
+_after_update(ThreatqMatchSet *self)
+{
+  if (self->retired_entries->len >= RECLAIM_BATCH || self->retired_slots->len > 0)
+    _reclaim(self);
+}
+
+ThreatqMatchInsertResult
+threatq_match_set_insert(ThreatqMatchSet *self, const ThreatqMatchIndicator *indicator)
+{
+  g_mutex_lock(&self->writer_lock);
+  ThreatqMatchInsertResult result = _insert(self, indicator);
+  _after_update(self);
+  g_mutex_unlock(&self->writer_lock);
+  return result;
+}
+
+gboolean
+threatq_match_set_remove(ThreatqMatchSet *self, gint64 id)
+{
+  g_mutex_lock(&self->writer_lock);
+  ThreatqMatchEntry *entry = _find_id(self, id);
+  if (entry)
+    _unlink(self, entry);
+  _after_update(self);
+  g_mutex_unlock(&self->writer_lock);
+  return entry != NULL;
+}
+
+/* removals only store tombstones, so the slots can be walked while removing */
+gsize
+threatq_match_set_purge_expired(ThreatqMatchSet *self, gint64 now)
+{
+  gsize removed = 0;
+
+  g_mutex_lock(&self->writer_lock);
+  const ThreatqMatchSlots *slots = self->by_id.slots;
+  for (gsize i = 0; i <= slots->mask; i++)
+    {
+      ThreatqMatchEntry *entry = threatq_match_slots_item(slots, i);
+      if (entry && (gint64) entry->expires_at <= now)
+        {
+          _unlink(self, entry);
+          removed++;
+        }
+    }
+  _reclaim(self);
+  g_mutex_unlock(&self->writer_lock);
+  return removed;
+}
+
+void
+threatq_match_set_get_stats(ThreatqMatchSet *self, ThreatqMatchSetStats *stats)
+{
+  g_mutex_lock(&self->writer_lock);
+  stats->entries = self->by_id.live;
+  stats->refused_full = self->refused_full;
+  stats->skipped = self->skipped;
+  stats->bytes = self->entry_bytes + self->atom_bytes + threatq_match_table_size(&self->by_key)
+                 + threatq_match_table_size(&self->by_prefix)
+                 + threatq_match_table_size(&self->by_id) + threatq_match_table_size(&self->atoms);
+  g_mutex_unlock(&self->writer_lock);
+}
+
+/* ---- readers ---------------------------------------------------------- */
+
+guint
+threatq_match_set_read_begin(ThreatqMatchSet *self)
+{
+  return threatq_match_rcu_read_lock(self->rcu);
+}
+
+void
+threatq_match_set_read_end(ThreatqMatchSet *self, guint token)
+{
+  threatq_match_rcu_read_unlock(self->rcu, token);
+}
+
+typedef struct
+{
+  const ThreatqMatchEntry **hits;
+  gsize max_hits;
+  gsize count;
+  gint64 now;
+} Hits;
+
+/* the live entries of exactly this key */
+static gsize
+_probe(ThreatqMatchSet *self, const ThreatqMatchSlots *slots, const ThreatqMatchKey *key, Hits *hits)
+{
+  guint32 hash = _key_hash(self, key->kind, key->prefix_len, key->bytes, key->length);
+  ThreatqMatchProbe probe;
+  const ThreatqMatchEntry *entry;
+  gsize found = 0;
+
+  threatq_match_probe_init(&probe, slots, hash);
+  while ((entry = threatq_match_probe_next(&probe)))
+    {
+      if (entry->key_hash != hash || entry->kind != key->kind || entry->prefix_len != key->prefix_len
+          || entry->key_length != key->length || memcmp(entry->key, key->bytes, key->length) != 0
+          || (gint64) entry->expires_at <= hits->now)
+        continue;
+      found++;
+      if (hits->count < hits->max_hits)
+        hits->hits[hits->count++] = entry;
+    }
+  return found;
+}
+
+/* the longest prefix length up to key->prefix_len holding a live entry */
+static void
+_lookup_address(ThreatqMatchSet *self, const ThreatqMatchKey *key, Hits *hits)
+{
+  const ThreatqMatchSlots *exact = threatq_match_table_slots(&self->by_key);
+  const ThreatqMatchSlots *prefixes = threatq_match_table_slots(&self->by_prefix);
+  guint bits = threatq_match_kind_address_bits(key->kind);
+  guint family = key->kind == THREATQ_MATCH_KIND_IPV6;
+  guint8 masked[16];
+  ThreatqMatchKey prefix = { key->kind, key->prefix_len, key->length, masked };
+
+  /* bits from prefix.prefix_len on are zero in masked (a key's host bits are) */
+  memcpy(masked, key->bytes, key->length);
+  for (gint word = (gint) key->prefix_len / 64; word >= 0; word--)
+    {
+      guint64 present = __atomic_load_n(&self->lengths[family][word], __ATOMIC_ACQUIRE);
+      if ((guint) word == key->prefix_len / 64 && key->prefix_len % 64 != 63)
+        present &= (G_GUINT64_CONSTANT(1) << (key->prefix_len % 64 + 1)) - 1;
+      while (present)
+        {
+          guint length = (guint) word * 64 + 63 - (guint) __builtin_clzll(present);
+          present &= ~(G_GUINT64_CONSTANT(1) << (length % 64));
+          for (guint bit = length; bit < prefix.prefix_len; bit++)
+            masked[bit / 8] &= (guint8) ~(0x80u >> (bit % 8));
+          prefix.prefix_len = length;
+          if (_probe(self, length == bits ? exact : prefixes, &prefix, hits))
+            return;
+        }
+    }
+}
+
+/* the name, then (parent_domains) each parent, until one holds a live entry */
+static void
+_lookup_hostname(ThreatqMatchSet *self, const ThreatqMatchSlots *slots, const ThreatqMatchKey *key,
+                 gboolean parent_domains, Hits *hits)
+{
+  ThreatqMatchKey name = *key;
+
+  while (!_probe(self, slots, &name, hits) && parent_domains)
+    {
+      const guint8 *dot = memchr(name.bytes, '.', name.length);
+      if (!dot)
+        return;
+      name.length -= (gsize) (dot + 1 - name.bytes);
+      name.bytes = dot + 1;
+    }
+}
+
+/* the URL, and for http(s) the indicators that were given without a scheme */
+static void
+_lookup_url(ThreatqMatchSet *self, const ThreatqMatchSlots *slots, const ThreatqMatchKey *key, Hits *hits)
+{
+  ThreatqMatchKey schemeless;
+
+  _probe(self, slots, key, hits);
+  if (threatq_match_key_schemeless(key, &schemeless))
+    _probe(self, slots, &schemeless, hits);
+}
+
+gsize
+threatq_match_set_lookup(ThreatqMatchSet *self, const ThreatqMatchKey *key, gint64 now, gboolean parent_domains,
+                         const ThreatqMatchEntry **hits, gsize max_hits)
+{
+  Hits found = { hits, max_hits, 0, now };
+
+  for (guint attempt = 0; attempt < LOOKUP_RETRIES && found.count == 0; attempt++)
+    {
+      guint64 generation = __atomic_load_n(&self->generation, __ATOMIC_ACQUIRE);
+      const ThreatqMatchSlots *slots = threatq_match_table_slots(&self->by_key);
+
+      if (threatq_match_kind_address_bits(key->kind))
+        _lookup_address(self, key, &found);
+      else if (key->kind == THREATQ_MATCH_KIND_HOSTNAME)
+        _lookup_hostname(self, slots, key, parent_domains, &found);
+      else if (key->kind == THREATQ_MATCH_KIND_URL)
+        _lookup_url(self, slots, key, &found);
+      else if (key->kind != THREATQ_MATCH_KIND_NONE)
+        _probe(self, slots, key, &found);
+      /*
+       * An update that moved an indicator to another key (10.9.0.0/16 to
+       * 10.9.9.0/24) may have linked the new key where this lookup had
+       * looked and unlinked the old before it looked there: a miss during
+       * an update is looked up again.
+       */
+      if (found.count || __atomic_load_n(&self->generation, __ATOMIC_ACQUIRE) == generation)
+        break;
+    }
+  return found.count;
+}
+
+static gboolean
+_better(const ThreatqMatchEntry *a, const ThreatqMatchEntry *b)
+{
+  gboolean a_scored = !isnan(a->score), b_scored = !isnan(b->score);
+
+  if (a_scored != b_scored)
+    return a_scored;
+  if (a_scored && a->score != b->score)
+    return a->score > b->score;
+  if (a->updated_at != b->updated_at)
+    return a->updated_at > b->updated_at;
+  return a->id > b->id;
+}
+
+const ThreatqMatchEntry *
+threatq_match_best_hit(const ThreatqMatchEntry *const *hits, gsize count)
+{
+  const ThreatqMatchEntry *best = count ? hits[0] : NULL;
+
+  for (gsize i = 1; i < count; i++)
+    if (_better(hits[i], best))
+      best = hits[i];
+  return best;
+}
+
+void
+threatq_match_entry_key(const ThreatqMatchEntry *entry, ThreatqMatchKey *key)
+{
+  key->kind = entry->kind;
+  key->prefix_len = entry->prefix_len;
+  key->length = entry->key_length;
+  key->bytes = entry->key;
+}
+
+const gchar *
+threatq_match_entry_confidence(const ThreatqMatchEntry *entry)
+{
+  return *entry->profile ? entry->profile : NULL;
+}
+
+static const gchar *
+_profile_tlp(const ThreatqMatchEntry *entry)
+{
+  return entry->profile + strlen(entry->profile) + 1;
+}
+
+const gchar *
+threatq_match_entry_tlp(const ThreatqMatchEntry *entry)
+{
+  const gchar *tlp = _profile_tlp(entry);
+  return *tlp ? tlp : NULL;
+}
+
+const gchar *
+threatq_match_entry_next_provider(const ThreatqMatchEntry *entry, const gchar *previous)
+{
+  const gchar *tlp = _profile_tlp(entry);
+  const gchar *next = previous ? previous + strlen(previous) + 1 : tlp + strlen(tlp) + 1;
+  return *next ? next : NULL;
+}

@@ -1,0 +1,638 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "threatq-match-value.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#define HOSTNAME_MAX 253
+#define LABEL_MAX 63
+#define EMAIL_LOCAL_MAX 64
+
+static const guint8 ipv4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+static gboolean
+_set_key(ThreatqMatchValue *value, ThreatqMatchKind kind, guint prefix_len, gsize length)
+{
+  value->key.kind = kind;
+  value->key.prefix_len = prefix_len;
+  value->key.length = length;
+  value->key.bytes = value->buffer;
+  return TRUE;
+}
+
+static gboolean
+_fail(ThreatqMatchValue *value)
+{
+  memset(&value->key, 0, sizeof(value->key));
+  value->key.bytes = value->buffer;
+  return FALSE;
+}
+
+static void
+_trim(const gchar **text, gsize *length)
+{
+  while (*length > 0 && g_ascii_isspace((*text)[0]))
+    {
+      (*text)++;
+      (*length)--;
+    }
+  while (*length > 0 && g_ascii_isspace((*text)[*length - 1]))
+    (*length)--;
+}
+
+/* ---- addresses -------------------------------------------------------- */
+
+static void
+_clear_host_bits(guint8 *bytes, guint bits, guint prefix_len)
+{
+  for (guint bit = prefix_len; bit < bits; bit++)
+    bytes[bit / 8] &= (guint8) ~(0x80u >> (bit % 8));
+}
+
+/* an interface name or number, as "fe80::1%eth0" has (RFC 6874's unreserved characters) */
+static gboolean
+_zone_id(const gchar *text, gsize length)
+{
+  if (length == 0)
+    return FALSE;
+  for (gsize i = 0; i < length; i++)
+    if (!g_ascii_isalnum(text[i]) && !(text[i] && strchr("-._~", text[i])))
+      return FALSE;
+  return TRUE;
+}
+
+/*
+ * inet_pton() wants a NUL-terminated string: copy the (short) address to the
+ * stack.  "[v6]" brackets and a "%zone" suffix are dropped.
+ */
+static gboolean
+_parse_address(const gchar *text, gsize length, ThreatqMatchValue *value)
+{
+  gchar copy[INET6_ADDRSTRLEN + 1];
+
+  if (length >= 2 && text[0] == '[' && text[length - 1] == ']')
+    {
+      text++;
+      length -= 2;
+    }
+  const gchar *zone = memchr(text, '%', length);
+  if (zone && memchr(text, ':', length))
+    {
+      if (!_zone_id(zone + 1, length - (gsize) (zone - text) - 1))
+        return FALSE;
+      length = (gsize) (zone - text);
+    }
+  /* a NUL inside would end inet_pton()'s string early and let what follows it pass */
+  if (length == 0 || length >= sizeof(copy) || memchr(text, '\0', length))
+    return FALSE;
+  memcpy(copy, text, length);
+  copy[length] = '\0';
+
+  if (!memchr(copy, ':', length))
+    return inet_pton(AF_INET, copy, value->buffer) == 1 && _set_key(value, THREATQ_MATCH_KIND_IPV4, 32, 4);
+  if (inet_pton(AF_INET6, copy, value->buffer) != 1)
+    return FALSE;
+  if (memcmp(value->buffer, ipv4_mapped_prefix, sizeof(ipv4_mapped_prefix)) == 0)
+    {
+      memmove(value->buffer, value->buffer + 12, 4);
+      return _set_key(value, THREATQ_MATCH_KIND_IPV4, 32, 4);
+    }
+  return _set_key(value, THREATQ_MATCH_KIND_IPV6, 128, 16);
+}
+
+/* "address/len" (or a bare address): an IPv4-mapped block of at least /96 becomes IPv4 */
+static gboolean
+_parse_cidr(const gchar *text, gsize length, ThreatqMatchValue *value)
+{
+  const gchar *slash = memchr(text, '/', length);
+  guint prefix_len = G_MAXUINT;
+
+  if (slash)
+    {
+      gsize digits = length - (gsize) (slash - text) - 1;
+      if (digits == 0 || digits > 3)
+        return FALSE;
+      prefix_len = 0;
+      for (gsize i = 1; i <= digits; i++)
+        {
+          if (!g_ascii_isdigit(slash[i]))
+            return FALSE;
+          prefix_len = prefix_len * 10 + (guint) (slash[i] - '0');
+        }
+      length = (gsize) (slash - text);
+    }
+  gboolean mapped = memchr(text, ':', length) != NULL;
+  if (!_parse_address(text, length, value))
+    return FALSE;
+
+  guint bits = threatq_match_kind_address_bits(value->key.kind);
+  if (prefix_len == G_MAXUINT)
+    prefix_len = bits;
+  else if (mapped && value->key.kind == THREATQ_MATCH_KIND_IPV4)
+    {
+      /* ::ffff:a.b.c.d/len: below /96 the block is wider than IPv4-mapped space */
+      if (prefix_len < 96 || prefix_len > 128)
+        return FALSE;
+      prefix_len -= 96;
+    }
+  if (prefix_len > bits)
+    return FALSE;
+  _clear_host_bits(value->buffer, bits, prefix_len);
+  value->key.prefix_len = prefix_len;
+  return TRUE;
+}
+
+/* ---- hashes ----------------------------------------------------------- */
+
+static ThreatqMatchKind
+_hash_kind_of_length(gsize hex_digits)
+{
+  switch (hex_digits)
+    {
+    case 32:
+      return THREATQ_MATCH_KIND_MD5;
+    case 40:
+      return THREATQ_MATCH_KIND_SHA1;
+    case 64:
+      return THREATQ_MATCH_KIND_SHA256;
+    case 96:
+      return THREATQ_MATCH_KIND_SHA384;
+    case 128:
+      return THREATQ_MATCH_KIND_SHA512;
+    default:
+      return THREATQ_MATCH_KIND_NONE;
+    }
+}
+
+static gboolean
+_parse_hash(const gchar *text, gsize length, ThreatqMatchValue *value)
+{
+  ThreatqMatchKind kind = _hash_kind_of_length(length);
+
+  if (kind == THREATQ_MATCH_KIND_NONE)
+    return FALSE;
+  for (gsize i = 0; i < length; i += 2)
+    {
+      gint high = g_ascii_xdigit_value(text[i]);
+      gint low = g_ascii_xdigit_value(text[i + 1]);
+      if (high < 0 || low < 0)
+        return FALSE;
+      value->buffer[i / 2] = (guint8) (high << 4 | low);
+    }
+  return _set_key(value, kind, 0, length / 2);
+}
+
+/* ---- host names, e-mail addresses --------------------------------------- */
+
+static gboolean
+_label_char(gchar c)
+{
+  return g_ascii_isalnum(c) || c == '-' || c == '_';
+}
+
+/*
+ * Lower-cases text into out: at least two labels of letters, digits, '-' and
+ * '_' (as in _dmarc.example.com), none longer than 63 or starting or ending
+ * with '-', at most 253 in all, a last label that is not all digits.  One
+ * trailing dot is dropped.  Returns the length written, 0 when not a name.
+ */
+static gsize
+_normalise_hostname(const gchar *text, gsize length, guint8 *out)
+{
+  if (length > 0 && text[length - 1] == '.')
+    length--;
+  if (length == 0 || length > HOSTNAME_MAX)
+    return 0;
+
+  guint labels = 0;
+  gsize label_start = 0;
+  gboolean all_digits = TRUE;
+  for (gsize i = 0; i <= length; i++)
+    {
+      if (i == length || text[i] == '.')
+        {
+          gsize label_length = i - label_start;
+          if (label_length == 0 || label_length > LABEL_MAX || text[label_start] == '-' || text[i - 1] == '-')
+            return 0;
+          labels++;
+          label_start = i + 1;
+          if (i < length)
+            {
+              out[i] = '.';
+              all_digits = TRUE;
+            }
+          continue;
+        }
+      if (!_label_char(text[i]))
+        return 0;
+      all_digits = all_digits && g_ascii_isdigit(text[i]);
+      out[i] = (guint8) g_ascii_tolower(text[i]);
+    }
+  if (labels < 2 || all_digits)
+    return 0;
+  return length;
+}
+
+static gboolean
+_parse_hostname(const gchar *text, gsize length, ThreatqMatchValue *value)
+{
+  gsize written = _normalise_hostname(text, length, value->buffer);
+  return written > 0 && _set_key(value, THREATQ_MATCH_KIND_HOSTNAME, 0, written);
+}
+
+/* RFC 5322 atext and '.', as a dot-atom local part allows */
+static gboolean
+_local_part_char(gchar c)
+{
+  return g_ascii_isalnum(c) || (c && strchr(".!#$%&'*+-/=?^_`{|}~", c));
+}
+
+/*
+ * "local@domain": one '@', a dot-atom local part of at most 64 characters,
+ * a host name after it.  All of it is lower-cased: see docs/match-design.md
+ * for why the local part too.
+ */
+static gboolean
+_parse_email(const gchar *text, gsize length, ThreatqMatchValue *value)
+{
+  const gchar *at = memchr(text, '@', length);
+  if (!at)
+    return FALSE;
+
+  gsize local_length = (gsize) (at - text);
+  if (local_length == 0 || local_length > EMAIL_LOCAL_MAX || text[0] == '.' || at[-1] == '.')
+    return FALSE;
+  for (gsize i = 0; i < local_length; i++)
+    {
+      if (!_local_part_char(text[i]) || (text[i] == '.' && text[i + 1] == '.'))
+        return FALSE;
+      value->buffer[i] = (guint8) g_ascii_tolower(text[i]);
+    }
+  value->buffer[local_length] = '@';
+  gsize domain_length = _normalise_hostname(at + 1, length - local_length - 1, value->buffer + local_length + 1);
+  if (domain_length == 0)
+    return FALSE;
+  return _set_key(value, THREATQ_MATCH_KIND_EMAIL, 0, local_length + 1 + domain_length);
+}
+
+/* ---- URLs ------------------------------------------------------------- */
+
+typedef struct
+{
+  guint8 *out;
+  gsize length;
+} Writer;
+
+static void
+_write(Writer *writer, const gchar *text, gsize length, gboolean lower)
+{
+  for (gsize i = 0; i < length; i++)
+    writer->out[writer->length + i] = (guint8) (lower ? g_ascii_tolower(text[i]) : text[i]);
+  writer->length += length;
+}
+
+static gboolean
+_url_forbidden(guchar c)
+{
+  return c <= 0x20 || c == 0x7f;
+}
+
+/* the default port of the scheme (already lower-case), 0 when none is known */
+static guint
+_default_port(const gchar *scheme, gsize length)
+{
+  if (length == 4 && memcmp(scheme, "http", 4) == 0)
+    return 80;
+  if (length == 5 && memcmp(scheme, "https", 5) == 0)
+    return 443;
+  return 0;
+}
+
+/* ":port" (without the colon): digits up to 65535, or empty; *port = 0 when empty */
+static gboolean
+_parse_port(const gchar *text, gsize length, guint *port)
+{
+  *port = 0;
+  for (gsize i = 0; i < length; i++)
+    {
+      if (!g_ascii_isdigit(text[i]))
+        return FALSE;
+      *port = *port * 10 + (guint) (text[i] - '0');
+      if (*port > 65535)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* "[userinfo@]host[:port]" of a URL whose scheme is already written */
+static gboolean
+_write_authority(Writer *writer, const gchar *scheme, gsize scheme_length, const gchar *text, gsize length)
+{
+  const gchar *host = text;
+  for (gsize i = length; i > 0; i--)
+    if (text[i - 1] == '@')
+      {
+        host = text + i;
+        break;
+      }
+  _write(writer, text, (gsize) (host - text), FALSE);
+
+  const gchar *end = text + length;
+  const gchar *port_start = NULL;
+  const gchar *host_end = end;
+  if (host < end && *host == '[')
+    {
+      const gchar *close = memchr(host, ']', (gsize) (end - host));
+      if (!close || (close + 1 < end && close[1] != ':'))
+        return FALSE;
+      host_end = close + 1;
+    }
+  else
+    host_end = memchr(host, ':', (gsize) (end - host)) ? memchr(host, ':', (gsize) (end - host)) : end;
+  if (host_end < end)
+    port_start = host_end + 1;
+  /* all trailing dots: "a.." written as "a." would not read back as itself */
+  while (host_end > host && host_end[-1] == '.' && *host != '[')
+    host_end--;
+  if (host_end == host)
+    return FALSE;
+  _write(writer, host, (gsize) (host_end - host), TRUE);
+
+  guint port;
+  if (port_start && !_parse_port(port_start, (gsize) (end - port_start), &port))
+    return FALSE;
+  if (port_start && port != 0 && port != _default_port(scheme, scheme_length))
+    writer->length += (gsize) g_snprintf((gchar *) writer->out + writer->length, 7, ":%u", port);
+  return TRUE;
+}
+
+/*
+ * "scheme://authority[path][?query][#fragment]": scheme and host lower-cased,
+ * a trailing dot of the host and the scheme's default port (or an empty one)
+ * dropped, an empty path written as "/", path and query kept byte for byte,
+ * the fragment dropped (it never reaches a server, so no log has it).
+ */
+static gboolean
+_parse_url(const gchar *text, gsize length, ThreatqMatchValue *value)
+{
+  Writer writer = { value->buffer, 0 };
+  const gchar *end = text + length;
+
+  for (gsize i = 0; i < length; i++)
+    if (_url_forbidden((guchar) text[i]))
+      return FALSE;
+  if (length == 0 || !g_ascii_isalpha(text[0]))
+    return FALSE;
+  const gchar *p = text + 1;
+  while (p < end && (g_ascii_isalnum(*p) || *p == '+' || *p == '-' || *p == '.'))
+    p++;
+  if (end - p < 3 || memcmp(p, "://", 3) != 0)
+    return FALSE;
+  _write(&writer, text, (gsize) (p - text), TRUE);
+  const gchar *scheme = (const gchar *) writer.out;
+  gsize scheme_length = writer.length;
+  _write(&writer, "://", 3, FALSE);
+
+  const gchar *authority = p + 3;
+  const gchar *authority_end = authority;
+  while (authority_end < end && *authority_end != '/' && *authority_end != '?' && *authority_end != '#')
+    authority_end++;
+  if (!_write_authority(&writer, scheme, scheme_length, authority, (gsize) (authority_end - authority)))
+    return FALSE;
+
+  const gchar *fragment = memchr(authority_end, '#', (gsize) (end - authority_end));
+  const gchar *rest_end = fragment ? fragment : end;
+  if (authority_end == rest_end || *authority_end != '/')
+    _write(&writer, "/", 1, FALSE);
+  _write(&writer, authority_end, (gsize) (rest_end - authority_end), FALSE);
+  return _set_key(value, THREATQ_MATCH_KIND_URL, 0, writer.length);
+}
+
+/* ---- the two sides ---------------------------------------------------- */
+
+static gboolean
+_looks_like_address(const gchar *text, gsize length)
+{
+  if (length > 0 && (text[0] == '[' || memchr(text, ':', length)))
+    return TRUE;
+  for (gsize i = 0; i < length; i++)
+    if (!g_ascii_isdigit(text[i]) && text[i] != '.')
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+threatq_match_value_classify(const gchar *text, gsize length, ThreatqMatchValue *value)
+{
+  if (!text || length > THREATQ_MATCH_VALUE_MAX)
+    return _fail(value);
+  _trim(&text, &length);
+  if (length == 0)
+    return _fail(value);
+
+  if (length > 3 && memchr(text, ':', length) && g_strstr_len(text, (gssize) length, "://"))
+    return _parse_url(text, length, value) || _fail(value);
+  if (memchr(text, '@', length))
+    return _parse_email(text, length, value) || _fail(value);
+  /* a hash may be all decimal digits: not an address is not yet nothing */
+  if (_looks_like_address(text, length) && _parse_address(text, length, value))
+    return TRUE;
+  if (_parse_hash(text, length, value))
+    return TRUE;
+  return _parse_hostname(text, length, value) || _fail(value);
+}
+
+typedef enum
+{
+  SHAPE_ADDRESS,
+  SHAPE_CIDR,
+  SHAPE_HASH,
+  SHAPE_EMAIL,
+  SHAPE_URL,
+  SHAPE_HOSTNAME,
+} TypeShape;
+
+typedef struct
+{
+  const gchar *name;
+  TypeShape shape;
+  ThreatqMatchKind hash_kind;   /* SHAPE_HASH: the one length the type allows */
+} TypeRule;
+
+/* the ThreatQ types (threatq-mapper-indicator.c's type_rules) whose values are matched */
+static const TypeRule type_rules[] =
+{
+  { "IP Address", SHAPE_ADDRESS, THREATQ_MATCH_KIND_NONE },
+  { "IPv6 Address", SHAPE_ADDRESS, THREATQ_MATCH_KIND_NONE },
+  { "CIDR Block", SHAPE_CIDR, THREATQ_MATCH_KIND_NONE },
+  { "FQDN", SHAPE_HOSTNAME, THREATQ_MATCH_KIND_NONE },
+  { "URL", SHAPE_URL, THREATQ_MATCH_KIND_NONE },
+  { "Email Address", SHAPE_EMAIL, THREATQ_MATCH_KIND_NONE },
+  { "MD5", SHAPE_HASH, THREATQ_MATCH_KIND_MD5 },
+  { "SHA-1", SHAPE_HASH, THREATQ_MATCH_KIND_SHA1 },
+  { "SHA-256", SHAPE_HASH, THREATQ_MATCH_KIND_SHA256 },
+  { "SHA-384", SHAPE_HASH, THREATQ_MATCH_KIND_SHA384 },
+  { "SHA-512", SHAPE_HASH, THREATQ_MATCH_KIND_SHA512 },
+};
+
+const gchar *
+threatq_match_type_name(guint type_index)
+{
+  return type_index < G_N_ELEMENTS(type_rules) ? type_rules[type_index].name : NULL;
+}
+
+static gint
+_find_type(const gchar *type_name, gsize length)
+{
+  if (!type_name)
+    return -1;
+  for (guint i = 0; i < G_N_ELEMENTS(type_rules); i++)
+    if (strlen(type_rules[i].name) == length && memcmp(type_rules[i].name, type_name, length) == 0)
+      return (gint) i;
+  return -1;
+}
+
+/*
+ * A URL indicator without "scheme://" ("evil.example/x", as real ThreatQ data
+ * often has) is normalised as an http:// URL would be and keyed without its
+ * scheme, "//evil.example/x": lookups of http and https URLs try that key too.
+ */
+static gboolean
+_parse_indicator_url(const gchar *text, gsize length, ThreatqMatchValue *value)
+{
+  if (g_strstr_len(text, (gssize) length, "://"))
+    return _parse_url(text, length, value);
+
+  gchar with_scheme[THREATQ_MATCH_VALUE_MAX + 8];
+  memcpy(with_scheme, "http://", 7);
+  memcpy(with_scheme + 7, text, length);
+  if (!_parse_url(with_scheme, length + 7, value))
+    return FALSE;
+  memmove(value->buffer, value->buffer + 5, value->key.length - 5);
+  value->key.length -= 5;
+  return TRUE;
+}
+
+gboolean
+threatq_match_key_schemeless(const ThreatqMatchKey *key, ThreatqMatchKey *schemeless)
+{
+  gsize skip;
+
+  if (key->kind != THREATQ_MATCH_KIND_URL)
+    return FALSE;
+  if (key->length > 7 && memcmp(key->bytes, "http://", 7) == 0)
+    skip = 5;
+  else if (key->length > 8 && memcmp(key->bytes, "https://", 8) == 0)
+    skip = 6;
+  else
+    return FALSE;
+  *schemeless = *key;
+  schemeless->bytes += skip;
+  schemeless->length -= skip;
+  return TRUE;
+}
+
+static gboolean
+_parse_as(const TypeRule *rule, const gchar *text, gsize length, ThreatqMatchValue *value)
+{
+  switch (rule->shape)
+    {
+    case SHAPE_ADDRESS:
+      return _parse_address(text, length, value);
+    case SHAPE_CIDR:
+      return _parse_cidr(text, length, value);
+    case SHAPE_HASH:
+      return _parse_hash(text, length, value) && value->key.kind == rule->hash_kind;
+    case SHAPE_EMAIL:
+      return _parse_email(text, length, value);
+    case SHAPE_URL:
+      return _parse_indicator_url(text, length, value);
+    case SHAPE_HOSTNAME:
+      return !_looks_like_address(text, length) && _parse_hostname(text, length, value);
+    }
+  return FALSE;
+}
+
+gboolean
+threatq_match_value_from_indicator(const gchar *type_name, gsize type_length, const gchar *text, gsize length,
+                                   ThreatqMatchValue *value, guint *type_index)
+{
+  gint found = _find_type(type_name, type_length);
+
+  if (found < 0 || !text || length > THREATQ_MATCH_VALUE_MAX)
+    return _fail(value);
+  _trim(&text, &length);
+  if (length == 0 || !_parse_as(&type_rules[found], text, length, value))
+    return _fail(value);
+  if (type_index)
+    *type_index = (guint) found;
+  return TRUE;
+}
+
+/* ---- describing a key ------------------------------------------------- */
+
+guint
+threatq_match_kind_address_bits(ThreatqMatchKind kind)
+{
+  if (kind == THREATQ_MATCH_KIND_IPV4)
+    return 32;
+  if (kind == THREATQ_MATCH_KIND_IPV6)
+    return 128;
+  return 0;
+}
+
+static const struct
+{
+  const gchar *ecs_type;
+  const gchar *ecs_field;
+} kind_names[THREATQ_MATCH_KIND_COUNT] =
+{
+  [THREATQ_MATCH_KIND_IPV4] = { "ipv4-addr", "ip" },
+  [THREATQ_MATCH_KIND_IPV6] = { "ipv6-addr", "ip" },
+  [THREATQ_MATCH_KIND_MD5] = { "file", "file.hash.md5" },
+  [THREATQ_MATCH_KIND_SHA1] = { "file", "file.hash.sha1" },
+  [THREATQ_MATCH_KIND_SHA256] = { "file", "file.hash.sha256" },
+  [THREATQ_MATCH_KIND_SHA384] = { "file", "file.hash.sha384" },
+  [THREATQ_MATCH_KIND_SHA512] = { "file", "file.hash.sha512" },
+  [THREATQ_MATCH_KIND_EMAIL] = { "email-addr", "email.address" },
+  [THREATQ_MATCH_KIND_URL] = { "url", "url.full" },
+  [THREATQ_MATCH_KIND_HOSTNAME] = { "domain-name", "url.domain" },
+};
+
+const gchar *
+threatq_match_key_ecs_type(const ThreatqMatchKey *key)
+{
+  return key->kind < THREATQ_MATCH_KIND_COUNT ? kind_names[key->kind].ecs_type : NULL;
+}
+
+const gchar *
+threatq_match_key_ecs_field(const ThreatqMatchKey *key)
+{
+  guint bits = threatq_match_kind_address_bits(key->kind);
+
+  if (bits && key->prefix_len != bits)
+    return NULL;
+  return key->kind < THREATQ_MATCH_KIND_COUNT ? kind_names[key->kind].ecs_field : NULL;
+}
+
+void
+threatq_match_key_format(const ThreatqMatchKey *key, GString *out)
+{
+  gchar address[INET6_ADDRSTRLEN];
+  guint bits = threatq_match_kind_address_bits(key->kind);
+
+  if (bits)
+    {
+      inet_ntop(bits == 32 ? AF_INET : AF_INET6, key->bytes, address, sizeof(address));
+      g_string_append(out, address);
+      if (key->prefix_len != bits)
+        g_string_append_printf(out, "/%u", key->prefix_len);
+    }
+  else if (key->kind >= THREATQ_MATCH_KIND_MD5 && key->kind <= THREATQ_MATCH_KIND_SHA512)
+    {
+      for (gsize i = 0; i < key->length; i++)
+        g_string_append_printf(out, "%02x", key->bytes[i]);
+    }
+  else
+    g_string_append_len(out, (const gchar *) key->bytes, (gssize) key->length);
+}

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * threatq-match-value: the shape of a log value and of an indicator value,
+ * and the normalised key both are matched by (shown as threatq_match_key_format()).
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <string.h>
+
+#include "threatq-match-value.h"
+
+/* arrays, not pointers: Criterion runs each case in a process of its own, at other addresses */
+typedef struct
+{
+  gchar input[192];
+  ThreatqMatchKind kind;      /* NONE: not classified */
+  gchar key[192];             /* the formatted key */
+} ClassifyCase;
+
+static gchar *
+_format(const ThreatqMatchKey *key)
+{
+  GString *out = g_string_new(NULL);
+  threatq_match_key_format(key, out);
+  return g_string_free(out, FALSE);
+}
+
+static void
+_check(const gchar *what, gboolean ok, const ThreatqMatchValue *value, ThreatqMatchKind kind, const gchar *key)
+{
+  if (kind == THREATQ_MATCH_KIND_NONE)
+    {
+      cr_assert_not(ok, "'%s' should not classify", what);
+      cr_assert_eq(value->key.kind, THREATQ_MATCH_KIND_NONE);
+      return;
+    }
+  cr_assert(ok, "'%s' should classify", what);
+  cr_assert_eq(value->key.kind, kind, "'%s': kind %d, expected %d", what, value->key.kind, kind);
+  gchar *formatted = _format(&value->key);
+  cr_assert_str_eq(formatted, key, "'%s'", what);
+  g_free(formatted);
+}
+
+static const ClassifyCase log_cases[] =
+{
+  /* addresses */
+  { "10.1.2.3", THREATQ_MATCH_KIND_IPV4, "10.1.2.3" },
+  { " 10.1.2.3\t", THREATQ_MATCH_KIND_IPV4, "10.1.2.3" },
+  { "255.255.255.255", THREATQ_MATCH_KIND_IPV4, "255.255.255.255" },
+  { "256.1.1.1", THREATQ_MATCH_KIND_NONE, "" },
+  { "010.1.1.1", THREATQ_MATCH_KIND_NONE, "" },
+  { "1.2.3", THREATQ_MATCH_KIND_NONE, "" },
+  { "1.2.3.4.5", THREATQ_MATCH_KIND_NONE, "" },
+  { "2001:DB8::1", THREATQ_MATCH_KIND_IPV6, "2001:db8::1" },
+  { "2001:0db8:0000:0000:0000:0000:0000:0001", THREATQ_MATCH_KIND_IPV6, "2001:db8::1" },
+  { "[2001:db8::1]", THREATQ_MATCH_KIND_IPV6, "2001:db8::1" },
+  { "fe80::1%eth0", THREATQ_MATCH_KIND_IPV6, "fe80::1" },
+  { "fe80::1%", THREATQ_MATCH_KIND_NONE, "" },
+  { "fe80::1%eth 0", THREATQ_MATCH_KIND_NONE, "" },
+  { "::ffff:192.0.2.1", THREATQ_MATCH_KIND_IPV4, "192.0.2.1" },
+  { "::FFFF:c000:0201", THREATQ_MATCH_KIND_IPV4, "192.0.2.1" },
+  { "2001:db8::1::2", THREATQ_MATCH_KIND_NONE, "" },
+  { "10.0.0.0/8", THREATQ_MATCH_KIND_NONE, "" },
+  /* hashes */
+  { "D41D8CD98F00B204E9800998ECF8427E", THREATQ_MATCH_KIND_MD5, "d41d8cd98f00b204e9800998ecf8427e" },
+  { "da39a3ee5e6b4b0d3255bfef95601890afd80709", THREATQ_MATCH_KIND_SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
+  { "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", THREATQ_MATCH_KIND_SHA256,
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+  { "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b",
+    THREATQ_MATCH_KIND_SHA384,
+    "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b" },
+  { "CF83E1357EEFB8BDF1542850D66D8007D620E4050B5715DC83F4A921D36CE9CE47D0D13C5D85F2B0FF8318D2877EEC2F63B931BD47417A81A538327AF927DA3E",
+    THREATQ_MATCH_KIND_SHA512,
+    "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e" },
+  { "12345678901234567890123456789012", THREATQ_MATCH_KIND_MD5, "12345678901234567890123456789012" },
+  { "d41d8cd98f00b204e9800998ecf8427", THREATQ_MATCH_KIND_NONE, "" },
+  { "1234567890", THREATQ_MATCH_KIND_NONE, "" },
+  { "g41d8cd98f00b204e9800998ecf8427e", THREATQ_MATCH_KIND_NONE, "" },
+  /* e-mail */
+  { "Alice.Smith+tag@Example.COM", THREATQ_MATCH_KIND_EMAIL, "alice.smith+tag@example.com" },
+  { "bob@mail.example.org.", THREATQ_MATCH_KIND_EMAIL, "bob@mail.example.org" },
+  { "bob@localhost", THREATQ_MATCH_KIND_NONE, "" },
+  { "a@b@example.com", THREATQ_MATCH_KIND_NONE, "" },
+  { ".bob@example.com", THREATQ_MATCH_KIND_NONE, "" },
+  { "bo..b@example.com", THREATQ_MATCH_KIND_NONE, "" },
+  { "bob smith@example.com", THREATQ_MATCH_KIND_NONE, "" },
+  { "@example.com", THREATQ_MATCH_KIND_NONE, "" },
+  /* URLs */
+  { "HTTP://Evil.Example.COM:80/Path?Q=1#frag", THREATQ_MATCH_KIND_URL, "http://evil.example.com/Path?Q=1" },
+  { "https://evil.example.com:443", THREATQ_MATCH_KIND_URL, "https://evil.example.com/" },
+  { "https://evil.example.com:8443/a", THREATQ_MATCH_KIND_URL, "https://evil.example.com:8443/a" },
+  { "http://evil.example.com:0080/a", THREATQ_MATCH_KIND_URL, "http://evil.example.com/a" },
+  { "http://evil.example.com:/a", THREATQ_MATCH_KIND_URL, "http://evil.example.com/a" },
+  { "http://evil.example.com.:443/a", THREATQ_MATCH_KIND_URL, "http://evil.example.com:443/a" },
+  { "https://evil.example.com:80/a", THREATQ_MATCH_KIND_URL, "https://evil.example.com:80/a" },
+  { "http://User:Pw@Evil.example.com/", THREATQ_MATCH_KIND_URL, "http://User:Pw@evil.example.com/" },
+  { "http://[2001:DB8::1]:80/x", THREATQ_MATCH_KIND_URL, "http://[2001:db8::1]/x" },
+  { "http://evil.example.com?x=1", THREATQ_MATCH_KIND_URL, "http://evil.example.com/?x=1" },
+  { "ftp://files.example.com:21/f", THREATQ_MATCH_KIND_URL, "ftp://files.example.com:21/f" },
+  { "http://evil.example.com:99999/", THREATQ_MATCH_KIND_NONE, "" },
+  { "http:///path", THREATQ_MATCH_KIND_NONE, "" },
+  { "http://evil.example.com/a b", THREATQ_MATCH_KIND_NONE, "" },
+  { "1http://evil.example.com/", THREATQ_MATCH_KIND_NONE, "" },
+  { "http://[::1/", THREATQ_MATCH_KIND_NONE, "" },
+  /* host names */
+  { "WWW.Example.COM.", THREATQ_MATCH_KIND_HOSTNAME, "www.example.com" },
+  { "_dmarc.example.com", THREATQ_MATCH_KIND_HOSTNAME, "_dmarc.example.com" },
+  { "xn--bcher-kva.example", THREATQ_MATCH_KIND_HOSTNAME, "xn--bcher-kva.example" },
+  { "localhost", THREATQ_MATCH_KIND_NONE, "" },
+  { "-bad.example.com", THREATQ_MATCH_KIND_NONE, "" },
+  { "bad-.example.com", THREATQ_MATCH_KIND_NONE, "" },
+  { "a..example.com", THREATQ_MATCH_KIND_NONE, "" },
+  { "example.123", THREATQ_MATCH_KIND_NONE, "" },
+  { "b\xc3\xbc" "cher.example", THREATQ_MATCH_KIND_NONE, "" },
+  { "Login failed for user admin", THREATQ_MATCH_KIND_NONE, "" },
+  { "", THREATQ_MATCH_KIND_NONE, "" },
+  { "   ", THREATQ_MATCH_KIND_NONE, "" },
+};
+
+ParameterizedTestParameters(match_value, classify)
+{
+  return cr_make_param_array(ClassifyCase, log_cases, G_N_ELEMENTS(log_cases));
+}
+
+ParameterizedTest(const ClassifyCase *c, match_value, classify)
+{
+  ThreatqMatchValue value;
+  gboolean ok = threatq_match_value_classify(c->input, strlen(c->input), &value);
+  _check(c->input, ok, &value, c->kind, c->key);
+}
+
+typedef struct
+{
+  gchar type[24];
+  gchar input[80];
+  ThreatqMatchKind kind;
+  gchar key[80];
+} IndicatorCase;
+
+static const IndicatorCase indicator_cases[] =
+{
+  { "IP Address", "192.0.2.1", THREATQ_MATCH_KIND_IPV4, "192.0.2.1" },
+  { "IP Address", "2001:db8::1", THREATQ_MATCH_KIND_IPV6, "2001:db8::1" },
+  { "IPv6 Address", "::ffff:192.0.2.1", THREATQ_MATCH_KIND_IPV4, "192.0.2.1" },
+  { "IP Address", "evil.example.com", THREATQ_MATCH_KIND_NONE, "" },
+  { "CIDR Block", "10.1.2.3/8", THREATQ_MATCH_KIND_IPV4, "10.0.0.0/8" },
+  { "CIDR Block", "10.1.2.3/32", THREATQ_MATCH_KIND_IPV4, "10.1.2.3" },
+  { "CIDR Block", "10.1.2.3", THREATQ_MATCH_KIND_IPV4, "10.1.2.3" },
+  { "CIDR Block", "0.0.0.0/0", THREATQ_MATCH_KIND_IPV4, "0.0.0.0/0" },
+  { "CIDR Block", "2001:DB8:FFFF::/33", THREATQ_MATCH_KIND_IPV6, "2001:db8:8000::/33" },
+  { "CIDR Block", "::ffff:10.0.0.0/104", THREATQ_MATCH_KIND_IPV4, "10.0.0.0/8" },
+  { "CIDR Block", "::ffff:10.0.0.0/95", THREATQ_MATCH_KIND_NONE, "" },
+  { "CIDR Block", "10.0.0.0/33", THREATQ_MATCH_KIND_NONE, "" },
+  { "CIDR Block", "10.0.0.0/", THREATQ_MATCH_KIND_NONE, "" },
+  { "CIDR Block", "10.0.0.0/1234", THREATQ_MATCH_KIND_NONE, "" },
+  { "CIDR Block", "10.0.0.0/x", THREATQ_MATCH_KIND_NONE, "" },
+  { "FQDN", "Evil.Example.COM.", THREATQ_MATCH_KIND_HOSTNAME, "evil.example.com" },
+  { "FQDN", "192.0.2.1", THREATQ_MATCH_KIND_NONE, "" },
+  { "URL", "HTTPS://Evil.example.com:443/Login", THREATQ_MATCH_KIND_URL, "https://evil.example.com/Login" },
+  { "URL", "Evil.example.com/Login?a=B", THREATQ_MATCH_KIND_URL, "//evil.example.com/Login?a=B" },
+  { "URL", "evil.example.com", THREATQ_MATCH_KIND_URL, "//evil.example.com/" },
+  { "URL", "89.160.20.156:8080/maf.html", THREATQ_MATCH_KIND_URL, "//89.160.20.156:8080/maf.html" },
+  { "URL", "evil.example.com:80/x#top", THREATQ_MATCH_KIND_URL, "//evil.example.com/x" },
+  { "Email Address", "Phish@Evil.Example.com", THREATQ_MATCH_KIND_EMAIL, "phish@evil.example.com" },
+  { "MD5", "D41D8CD98F00B204E9800998ECF8427E", THREATQ_MATCH_KIND_MD5, "d41d8cd98f00b204e9800998ecf8427e" },
+  { "MD5", "da39a3ee5e6b4b0d3255bfef95601890afd80709", THREATQ_MATCH_KIND_NONE, "" },
+  { "SHA-1", "da39a3ee5e6b4b0d3255bfef95601890afd80709", THREATQ_MATCH_KIND_SHA1,
+    "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
+  { "SHA-256", "d41d8cd98f00b204e9800998ecf8427e", THREATQ_MATCH_KIND_NONE, "" },
+  { "Mutex", "Global\\evil", THREATQ_MATCH_KIND_NONE, "" },
+  { "ASN", "AS64496", THREATQ_MATCH_KIND_NONE, "" },
+  { "fqdn", "evil.example.com", THREATQ_MATCH_KIND_NONE, "" },
+};
+
+ParameterizedTestParameters(match_value, from_indicator)
+{
+  return cr_make_param_array(IndicatorCase, indicator_cases, G_N_ELEMENTS(indicator_cases));
+}
+
+ParameterizedTest(const IndicatorCase *c, match_value, from_indicator)
+{
+  ThreatqMatchValue value;
+  guint type_index = G_MAXUINT;
+  gboolean ok = threatq_match_value_from_indicator(c->type, strlen(c->type), c->input, strlen(c->input), &value,
+                                                   &type_index);
+  _check(c->input, ok, &value, c->kind, c->key);
+  if (ok)
+    cr_assert_str_eq(threatq_match_type_name(type_index), c->type);
+}
+
+/* what a log writes and what ThreatQ writes for the same thing end as one key */
+Test(match_value, both_sides_agree)
+{
+  const gchar *pairs[][3] =
+  {
+    { "IP Address", "192.0.2.1", "::FFFF:192.0.2.1" },
+    { "FQDN", "evil.example.com", "EVIL.example.com." },
+    { "URL", "http://evil.example.com/x", "HTTP://EVIL.EXAMPLE.COM:80/x#top" },
+
+    { "Email Address", "phish@evil.example.com", "PHISH@Evil.Example.Com" },
+    { "SHA-256", "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(pairs); i++)
+    {
+      ThreatqMatchValue indicator, log;
+      cr_assert(threatq_match_value_from_indicator(pairs[i][0], strlen(pairs[i][0]), pairs[i][1],
+                                                   strlen(pairs[i][1]), &indicator, NULL));
+      cr_assert(threatq_match_value_classify(pairs[i][2], strlen(pairs[i][2]), &log));
+      cr_assert_eq(indicator.key.kind, log.key.kind, "%s", pairs[i][2]);
+      cr_assert_eq(indicator.key.length, log.key.length, "%s", pairs[i][2]);
+      cr_assert_eq(memcmp(indicator.key.bytes, log.key.bytes, log.key.length), 0, "%s", pairs[i][2]);
+    }
+}
+
+Test(match_value, schemeless_view_of_web_urls)
+{
+  const gchar *cases[][2] =
+  {
+    { "HTTP://Evil.example.com/x", "//evil.example.com/x" },
+    { "https://evil.example.com:443/x", "//evil.example.com/x" },
+    { "https://evil.example.com:8443/x", "//evil.example.com:8443/x" },
+    { "ftp://evil.example.com/x", NULL },
+    { "evil.example.com", NULL },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+    {
+      ThreatqMatchValue value;
+      ThreatqMatchKey schemeless;
+      threatq_match_value_classify(cases[i][0], strlen(cases[i][0]), &value);
+      gboolean ok = threatq_match_key_schemeless(&value.key, &schemeless);
+      cr_assert_eq(ok, cases[i][1] != NULL, "%s", cases[i][0]);
+      if (!ok)
+        continue;
+      gchar *formatted = _format(&schemeless);
+      cr_assert_str_eq(formatted, cases[i][1]);
+      g_free(formatted);
+    }
+}
+
+/* a value is its bytes, all of them: nothing after a NUL is ignored */
+Test(match_value, embedded_nul)
+{
+  const gchar *values[] = { "::1\0junk", "10.1.2.3\0", "evil.example.com\0x", "a@b.example\0", "fe80::1%0\0" };
+  const gsize lengths[] = { 8, 9, 18, 12, 10 };
+  ThreatqMatchValue value;
+
+  for (guint i = 0; i < G_N_ELEMENTS(values); i++)
+    cr_assert_not(threatq_match_value_classify(values[i], lengths[i], &value), "value %u", i);
+  cr_assert_not(threatq_match_value_from_indicator("IP Address", 10, "::1\0junk", 8, &value, NULL));
+}
+
+Test(match_value, length_limit)
+{
+  ThreatqMatchValue value;
+  GString *url = g_string_new("http://evil.example.com/");
+
+  while (url->len < THREATQ_MATCH_VALUE_MAX)
+    g_string_append_c(url, 'a');
+  cr_assert(threatq_match_value_classify(url->str, url->len, &value));
+  cr_assert(threatq_match_value_from_indicator("URL", 3, url->str + 7, url->len - 7, &value, NULL));
+  g_string_append_c(url, 'a');
+  cr_assert_not(threatq_match_value_classify(url->str, url->len, &value));
+  cr_assert_not(threatq_match_value_from_indicator("URL", 3, url->str, url->len, &value, NULL));
+  g_string_free(url, TRUE);
+}
+
+Test(match_value, ecs_names)
+{
+  ThreatqMatchValue value;
+
+  cr_assert(threatq_match_value_from_indicator("CIDR Block", 10, "10.0.0.0/8", 10, &value, NULL));
+  cr_assert_str_eq(threatq_match_key_ecs_type(&value.key), "ipv4-addr");
+  cr_assert_null(threatq_match_key_ecs_field(&value.key));
+  cr_assert(threatq_match_value_classify("2001:db8::1", 11, &value));
+  cr_assert_str_eq(threatq_match_key_ecs_type(&value.key), "ipv6-addr");
+  cr_assert_str_eq(threatq_match_key_ecs_field(&value.key), "ip");
+  cr_assert(threatq_match_value_classify("da39a3ee5e6b4b0d3255bfef95601890afd80709", 40, &value));
+  cr_assert_str_eq(threatq_match_key_ecs_type(&value.key), "file");
+  cr_assert_str_eq(threatq_match_key_ecs_field(&value.key), "file.hash.sha1");
+  cr_assert(threatq_match_value_classify("evil.example.com", 16, &value));
+  cr_assert_str_eq(threatq_match_key_ecs_field(&value.key), "url.domain");
+  cr_assert_null(threatq_match_type_name(99));
+}
