@@ -66,10 +66,12 @@ threatq_indicator_clear(ThreatqIndicator *self)
 }
 
 /*
- * Appends text with every byte that does not start valid UTF-8 (a NUL, a lone
- * surrogate, an overlong form, ...) replaced by U+FFFD.  yajl's own check is
- * off: it misses decoded escapes such as a lone "\udc00", and rejecting the
- * page instead would stop the collection at that page for good.
+ * Appends text with every run of bytes that do not form valid UTF-8 (a NUL,
+ * a lone surrogate, an overlong form, ...) replaced by one U+FFFD.  yajl's
+ * own check is off: it misses decoded escapes such as a lone "\udc00", and
+ * rejecting the page instead would stop the collection at that page for good.
+ * One U+FFFD per run, not per byte: the text grows at most twice (one bad
+ * byte between valid ones), where per byte a value of bad bytes tripled.
  */
 #define ONES G_GUINT64_CONSTANT(0x0101010101010101)
 #define HIGHS G_GUINT64_CONSTANT(0x8080808080808080)
@@ -111,19 +113,48 @@ threatq_append_valid_utf8(GString *out, const gchar *text, gsize length)
     {
       g_string_append_len(out, text, invalid - text);
       g_string_append_len(out, "\xef\xbf\xbd", 3);
-      text = invalid + 1;
+      /* the rest of the run: bytes that start no valid character */
+      for (text = invalid + 1; text < end && !g_utf8_validate_len(text, MIN(end - text, 4), &invalid)
+           && invalid == text; text++)
+        ;
     }
   g_string_append_len(out, text, end - text);
 }
 
+gsize
+threatq_utf8_prefix(const gchar *text, gsize length, gsize max_length)
+{
+  if (length <= max_length)
+    return length;
+  /* back over continuation bytes: a character is at most 4 bytes */
+  gsize cut = max_length;
+  for (guint i = 0; i < 3 && cut > 0 && ((guchar) text[cut] & 0xC0) == 0x80; i++)
+    cut--;
+  return cut;
+}
+
 void
 threatq_indicator_store(ThreatqIndicator *self, ThreatqValue *value, ThreatqValueKind kind, const gchar *text,
-                        gsize length)
+                        gsize length, gsize max_length)
 {
+  gboolean cut = length > max_length;
+
   value->kind = kind;
   value->offset = self->strings->len;
-  threatq_append_valid_utf8(self->strings, text, length);
+  threatq_append_valid_utf8(self->strings, text, threatq_utf8_prefix(text, length, max_length));
   value->length = self->strings->len - value->offset;
+  if (value->length > max_length)
+    {
+      /* repaired text can be longer than what it was made from */
+      value->length = threatq_utf8_prefix(self->strings->str + value->offset, value->length, max_length);
+      g_string_truncate(self->strings, value->offset + value->length);
+      cut = TRUE;
+    }
+  if (cut)
+    {
+      self->cut_values++;
+      self->longest_cut = MAX(self->longest_cut, length);
+    }
   g_string_append_c(self->strings, '\0');
 }
 
@@ -166,6 +197,8 @@ threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *options, 
   self->received_iso = threatq_arena_strndup(arena, received_iso, length);
   self->scratch = g_string_sized_new(128);
   self->builder = threatq_document_builder_new();
+  self->max_value_length = options->max_value_length ? options->max_value_length : THREATQ_DEFAULT_MAX_VALUE_LENGTH;
+  self->max_members = options->max_members ? options->max_members : THREATQ_DEFAULT_MAX_MEMBERS;
 }
 
 void
@@ -306,6 +339,11 @@ typedef struct
   gint64 id;
   enum { SCORE_ABSENT, SCORE_NUMBER, SCORE_OTHER } score_state;
   ScoreNumber score;
+  gint64 timestamp;             /* @timestamp in unix seconds */
+  /* the indicator's main values (NULL when absent) and its type's rule */
+  const gchar *type_name, *value, *hash;
+  gsize type_length, value_length, hash_length;
+  const struct _TypeRule *rule;
 } Mapping;
 
 static void
@@ -509,37 +547,52 @@ _map_providers(ThreatqMapping *self, ThreatqDocumentBuilder *document)
     }
 }
 
-/* "Router Port" -> "threatq.attributes.router_port" in self->scratch */
+#define ATTRIBUTE_PREFIX_LENGTH (sizeof(THREATQ_ATTRIBUTE_PREFIX) - 1)
+
+/*
+ * "Router Port" -> "threatq.attributes.router_port" in self->scratch; NULL for
+ * a name no name-value pair can have: longer than THREATQ_MAX_FIELD_NAME_LENGTH
+ * or with a control character.
+ */
 static const gchar *
 _attribute_field_name(ThreatqMapping *self, const gchar *name, gsize length)
 {
   GString *scratch = self->scratch;
   gboolean ascii = TRUE;
 
-  g_string_set_size(scratch, 19 + length);
-  memcpy(scratch->str, "threatq.attributes.", 19);
-  gchar *out = scratch->str + 19;
+  if (length > THREATQ_MAX_ATTRIBUTE_NAME_LENGTH)
+    return NULL;
+  g_string_set_size(scratch, ATTRIBUTE_PREFIX_LENGTH + length);
+  memcpy(scratch->str, THREATQ_ATTRIBUTE_PREFIX, ATTRIBUTE_PREFIX_LENGTH);
+  gchar *out = scratch->str + ATTRIBUTE_PREFIX_LENGTH;
   for (gsize i = 0; i < length; i++)
     {
       gchar c = name[i];
+      if ((guchar) c < 0x20 || c == 0x7f)
+        return NULL;
       if ((guchar) c >= 0x80)
         ascii = FALSE;
       out[i] = c == ' ' || c == '.' ? '_' : c >= 'A' && c <= 'Z' ? (gchar) (c + ('a' - 'A')) : c;
     }
   if (!ascii)
     {
-      gchar *lower = g_utf8_strdown(scratch->str + 19, (gssize) (scratch->len - 19));
-      g_string_truncate(scratch, 19);
+      gchar *lower = g_utf8_strdown(scratch->str + ATTRIBUTE_PREFIX_LENGTH,
+                                    (gssize) (scratch->len - ATTRIBUTE_PREFIX_LENGTH));
+      g_string_truncate(scratch, ATTRIBUTE_PREFIX_LENGTH);
       g_string_append(scratch, lower);
       g_free(lower);
     }
-  return scratch->str;
+  /* lower case can be longer than upper case (U+0130) */
+  return scratch->len <= THREATQ_MAX_FIELD_NAME_LENGTH ? scratch->str : NULL;
 }
 
 static void
-_map_attributes(ThreatqMapping *self, ThreatqDocumentBuilder *document)
+_map_attributes(ThreatqMapping *self, Mapping *mapping)
 {
+  ThreatqDocumentBuilder *document = mapping->document;
   GArray *attributes = self->indicator->attributes;
+  guint unusable = 0;
+  const ThreatqAttribute *first_unusable = NULL;
 
   for (guint i = 0; i < attributes->len; i++)
     {
@@ -552,11 +605,41 @@ _map_attributes(ThreatqMapping *self, ThreatqDocumentBuilder *document)
         continue;
 
       const gchar *field_name = _attribute_field_name(self, name, name_length);
+      if (!field_name)
+        {
+          first_unusable = first_unusable ? first_unusable : attribute;
+          unusable++;
+          continue;
+        }
       ThreatqList list;
       if (!threatq_document_lookup_list(document, field_name, &list))
         list = threatq_document_add_named_list(document, field_name, self->scratch->len);
       threatq_document_append_item(document, list, value, (gssize) value_length);
     }
+  if (unusable)
+    {
+      gsize length;
+      const gchar *name = _text(self, &first_unusable->name, &length);
+      _add_error(self, mapping, "threatq.attributes: %u attributes left out, their names are longer than %"
+                 G_GSIZE_FORMAT " bytes or hold control characters; the first: '%s'", unusable,
+                 (gsize) THREATQ_MAX_ATTRIBUTE_NAME_LENGTH, _quote_value(self, name, length));
+    }
+}
+
+/* what the page parser's bounds left out of this indicator */
+static void
+_report_bounds(ThreatqMapping *self, Mapping *mapping)
+{
+  static const gchar *const list_names[THREATQ_LIST_COUNT] = { "sources", "attributes", "adversaries" };
+  const ThreatqIndicator *indicator = self->indicator;
+
+  if (indicator->cut_values)
+    _add_error(self, mapping, "%u string values were cut to %" G_GSIZE_FORMAT " bytes (the longest had %"
+               G_GSIZE_FORMAT ")", indicator->cut_values, self->max_value_length, indicator->longest_cut);
+  for (guint i = 0; i < THREATQ_LIST_COUNT; i++)
+    if (indicator->dropped[i])
+      _add_error(self, mapping, "%s: only the first %u kept, %u more left out", list_names[i],
+                 self->max_members, indicator->dropped[i]);
 }
 
 static void
@@ -647,7 +730,7 @@ typedef enum
   TARGET_CIDR,
 } TypeTarget;
 
-typedef struct
+typedef struct _TypeRule
 {
   const gchar *threatq_type;
   const gchar *indicator_type;
@@ -750,6 +833,28 @@ _map_expiry(ThreatqMapping *self, Mapping *mapping)
                                   _format_date(mapping->document, expired_at), -1);
 }
 
+/* the indicator's JSON as received, repaired, at most THREATQ_MAX_ORIGINAL_LENGTH bytes */
+static void
+_map_original(ThreatqMapping *self, Mapping *mapping)
+{
+  const ThreatqIndicator *indicator = self->indicator;
+  gsize length = threatq_utf8_prefix(indicator->raw, indicator->raw_length, THREATQ_MAX_ORIGINAL_LENGTH);
+
+  if (length < indicator->raw_length)
+    _add_error(self, mapping, "event.original: the indicator's %" G_GSIZE_FORMAT " bytes cut to %" G_GSIZE_FORMAT,
+               indicator->raw_length, length);
+  if (g_utf8_validate_len(indicator->raw, length, NULL))
+    {
+      threatq_document_add_string(mapping->document, THREATQ_ECS_EVENT_ORIGINAL, indicator->raw, (gssize) length);
+      return;
+    }
+  GString *repaired = g_string_sized_new(length + 16);
+  threatq_append_valid_utf8(repaired, indicator->raw, length);
+  threatq_document_add_string(mapping->document, THREATQ_ECS_EVENT_ORIGINAL, repaired->str,
+                              (gssize) threatq_utf8_prefix(repaired->str, repaired->len, THREATQ_MAX_ORIGINAL_LENGTH));
+  g_string_free(repaired, TRUE);
+}
+
 static void
 _add_date_if(Mapping *mapping, ThreatqEcsField field, guint date)
 {
@@ -757,36 +862,21 @@ _add_date_if(Mapping *mapping, ThreatqEcsField field, guint date)
     threatq_document_add_string_ref(mapping->document, field, mapping->date_text[date], -1);
 }
 
-ThreatqDocument *
-threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator)
+/* @timestamp, ecs, event */
+static void
+_map_event(ThreatqMapping *self, Mapping *mapping)
 {
-  ThreatqDocumentBuilder *document = self->builder;
-  Mapping mapping = { .document = document, .errors = THREATQ_NO_LIST };
-  gint64 timestamp;
+  ThreatqDocumentBuilder *document = mapping->document;
 
-  self->indicator = indicator;
-  threatq_document_begin(document, self->arena);
-
-  gsize type_length, value_length, hash_length;
-  const gchar *type_name = _text(self, &indicator->type_name, &type_length);
-  const gchar *value = _text(self, &indicator->value, &value_length);
-  const gchar *hash = _text(self, &indicator->hash, &hash_length);
-  const TypeRule *rule = _find_type_rule(type_name, type_length);
-
-  _parse_dates(self, &mapping);
-  _parse_id(self, &mapping);
-  _parse_score(self, &mapping);
-
-  /* @timestamp, ecs, event */
-  if (mapping.date_ok[THREATQ_DATE_UPDATED_AT])
+  if (mapping->date_ok[THREATQ_DATE_UPDATED_AT])
     {
-      _add_date_if(&mapping, THREATQ_ECS_TIMESTAMP, THREATQ_DATE_UPDATED_AT);
-      timestamp = mapping.date_msec[THREATQ_DATE_UPDATED_AT] / 1000;
+      _add_date_if(mapping, THREATQ_ECS_TIMESTAMP, THREATQ_DATE_UPDATED_AT);
+      mapping->timestamp = mapping->date_msec[THREATQ_DATE_UPDATED_AT] / 1000;
     }
   else
     {
       threatq_document_add_string_ref(document, THREATQ_ECS_TIMESTAMP, self->received_iso, -1);
-      timestamp = self->received_msec / 1000;
+      mapping->timestamp = self->received_msec / 1000;
     }
   threatq_document_add_string_ref(document, THREATQ_ECS_ECS_VERSION, "8.3.0", 5);
   threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_CATEGORY, "threat", 6);
@@ -795,34 +885,30 @@ threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator)
   threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_KIND, "enrichment", 10);
   threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_MODULE, "ti_threatq", 10);
   if (self->options->preserve_original)
-    {
-      if (g_utf8_validate_len(indicator->raw, indicator->raw_length, NULL))
-        threatq_document_add_string(document, THREATQ_ECS_EVENT_ORIGINAL, indicator->raw,
-                                    (gssize) indicator->raw_length);
-      else
-        {
-          GString *repaired = g_string_sized_new(indicator->raw_length + 16);
-          threatq_append_valid_utf8(repaired, indicator->raw, indicator->raw_length);
-          threatq_document_add_string(document, THREATQ_ECS_EVENT_ORIGINAL, repaired->str, (gssize) repaired->len);
-          g_string_free(repaired, TRUE);
-        }
-    }
+    _map_original(self, mapping);
   threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_TYPE, "indicator", 9);
+}
 
-  /* related */
-  if (hash || (value && rule && rule->target == TARGET_HASH))
+/* related.*, tags */
+static void
+_map_related_and_tags(ThreatqMapping *self, Mapping *mapping)
+{
+  ThreatqDocumentBuilder *document = mapping->document;
+  const TypeRule *rule = mapping->rule;
+  gboolean value_is_hash = mapping->value && rule && rule->target == TARGET_HASH;
+
+  if (mapping->hash || value_is_hash)
     {
       ThreatqList related_hash = threatq_document_add_list(document, THREATQ_ECS_RELATED_HASH);
-      if (hash)
-        threatq_document_append_item(document, related_hash, hash, (gssize) hash_length);
-      if (value && rule && rule->target == TARGET_HASH)
-        threatq_document_append_distinct_item(document, related_hash, value, (gssize) value_length);
+      if (mapping->hash)
+        threatq_document_append_item(document, related_hash, mapping->hash, (gssize) mapping->hash_length);
+      if (value_is_hash)
+        threatq_document_append_distinct_item(document, related_hash, mapping->value, (gssize) mapping->value_length);
     }
-  if (value && rule && rule->target == TARGET_IP)
-    threatq_document_append_item(document, threatq_document_add_list(document, THREATQ_ECS_RELATED_IP), value,
-                                 (gssize) value_length);
+  if (mapping->value && rule && rule->target == TARGET_IP)
+    threatq_document_append_item(document, threatq_document_add_list(document, THREATQ_ECS_RELATED_IP),
+                                 mapping->value, (gssize) mapping->value_length);
 
-  /* tags */
   if (self->options->preserve_original || self->tags[0])
     {
       ThreatqList tags = threatq_document_add_list(document, THREATQ_ECS_TAGS);
@@ -831,55 +917,94 @@ threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator)
       for (const gchar **tag = self->tags; *tag; tag++)
         threatq_document_append_item_ref(document, tags, *tag);
     }
+}
 
-  /* threat.* */
+/* threat.* */
+static void
+_map_threat(ThreatqMapping *self, Mapping *mapping)
+{
+  ThreatqDocumentBuilder *document = mapping->document;
+  const TypeRule *rule = mapping->rule;
+
   if (self->feed_name[0])
     threatq_document_add_string_ref(document, THREATQ_ECS_FEED_NAME, self->feed_name, -1);
-  if (value && rule)
-    _map_value(self, &mapping, rule, value, value_length);
-  if (mapping.score_state != SCORE_ABSENT)
-    threatq_document_add_string_ref(document, THREATQ_ECS_INDICATOR_CONFIDENCE, _confidence(&mapping), -1);
-  _add_text(self, document, THREATQ_ECS_INDICATOR_DESCRIPTION, &indicator->description);
-  _add_date_if(&mapping, THREATQ_ECS_INDICATOR_FIRST_SEEN, THREATQ_DATE_CREATED_AT);
-  _add_date_if(&mapping, THREATQ_ECS_INDICATOR_LAST_SEEN, THREATQ_DATE_TOUCHED_AT);
+  if (mapping->value && rule)
+    _map_value(self, mapping, rule, mapping->value, mapping->value_length);
+  if (mapping->score_state != SCORE_ABSENT)
+    threatq_document_add_string_ref(document, THREATQ_ECS_INDICATOR_CONFIDENCE, _confidence(mapping), -1);
+  _add_text(self, document, THREATQ_ECS_INDICATOR_DESCRIPTION, &self->indicator->description);
+  _add_date_if(mapping, THREATQ_ECS_INDICATOR_FIRST_SEEN, THREATQ_DATE_CREATED_AT);
+  _add_date_if(mapping, THREATQ_ECS_INDICATOR_LAST_SEEN, THREATQ_DATE_TOUCHED_AT);
   _map_tlp(self, document);
-  _add_date_if(&mapping, THREATQ_ECS_INDICATOR_MODIFIED_AT, THREATQ_DATE_UPDATED_AT);
+  _add_date_if(mapping, THREATQ_ECS_INDICATOR_MODIFIED_AT, THREATQ_DATE_UPDATED_AT);
   _map_providers(self, document);
   if (rule)
     {
       const gchar *indicator_type = rule->indicator_type;
       if (rule->target == TARGET_CIDR)
-        indicator_type = value && memchr(value, ':', value_length) ? "ipv6-addr" : "ipv4-addr";
+        indicator_type = mapping->value && memchr(mapping->value, ':', mapping->value_length) ? "ipv6-addr" : "ipv4-addr";
       threatq_document_add_string_ref(document, THREATQ_ECS_INDICATOR_TYPE, indicator_type, -1);
     }
-
-  /* threatq.* */
-  _map_adversaries(self, document);
-  _map_attributes(self, document);
-  _add_text(self, document, THREATQ_ECS_THREATQ_CLASS, &indicator->klass);
-  _add_date_if(&mapping, THREATQ_ECS_THREATQ_CREATED_AT, THREATQ_DATE_CREATED_AT);
-  _add_date_if(&mapping, THREATQ_ECS_THREATQ_EXPIRED_AT, THREATQ_DATE_EXPIRED_AT);
-  _add_date_if(&mapping, THREATQ_ECS_THREATQ_EXPIRES_AT, THREATQ_DATE_EXPIRES_AT);
-  _add_date_if(&mapping, THREATQ_ECS_THREATQ_EXPIRES_CALCULATED_AT, THREATQ_DATE_EXPIRES_CALCULATED_AT);
-  if (hash)
-    threatq_document_add_string(document, THREATQ_ECS_THREATQ_HASH, hash, (gssize) hash_length);
-  if (mapping.has_id)
-    threatq_document_add_integer(document, THREATQ_ECS_THREATQ_ID, mapping.id);
-  if (value)
-    threatq_document_add_string(document, THREATQ_ECS_THREATQ_INDICATOR_VALUE, value, (gssize) value_length);
-  _map_expiry(self, &mapping);
-  _add_date_if(&mapping, THREATQ_ECS_THREATQ_PUBLISHED_AT, THREATQ_DATE_PUBLISHED_AT);
-  if (mapping.score_state == SCORE_NUMBER && mapping.score.integral)
-    threatq_document_add_integer(document, THREATQ_ECS_THREATQ_SCORE, mapping.score.integer);
-  else if (mapping.score_state == SCORE_NUMBER)
-    threatq_document_add_number(document, THREATQ_ECS_THREATQ_SCORE, mapping.score.decimal,
-                                (gssize) mapping.score.decimal_length);
-  _add_text(self, document, THREATQ_ECS_THREATQ_STATUS, &indicator->status_name);
-  _add_date_if(&mapping, THREATQ_ECS_THREATQ_TOUCHED_AT, THREATQ_DATE_TOUCHED_AT);
-  if (type_name)
-    threatq_document_add_string(document, THREATQ_ECS_THREATQ_TYPE, type_name, (gssize) type_length);
-  _add_date_if(&mapping, THREATQ_ECS_THREATQ_UPDATED_AT, THREATQ_DATE_UPDATED_AT);
-
-  return threatq_document_finish(document, timestamp);
 }
 
+/* threatq.* */
+static void
+_map_threatq(ThreatqMapping *self, Mapping *mapping)
+{
+  ThreatqDocumentBuilder *document = mapping->document;
+  const ThreatqIndicator *indicator = self->indicator;
+
+  _map_adversaries(self, document);
+  _map_attributes(self, mapping);
+  _add_text(self, document, THREATQ_ECS_THREATQ_CLASS, &indicator->klass);
+  _add_date_if(mapping, THREATQ_ECS_THREATQ_CREATED_AT, THREATQ_DATE_CREATED_AT);
+  _add_date_if(mapping, THREATQ_ECS_THREATQ_EXPIRED_AT, THREATQ_DATE_EXPIRED_AT);
+  _add_date_if(mapping, THREATQ_ECS_THREATQ_EXPIRES_AT, THREATQ_DATE_EXPIRES_AT);
+  _add_date_if(mapping, THREATQ_ECS_THREATQ_EXPIRES_CALCULATED_AT, THREATQ_DATE_EXPIRES_CALCULATED_AT);
+  if (mapping->hash)
+    threatq_document_add_string(document, THREATQ_ECS_THREATQ_HASH, mapping->hash, (gssize) mapping->hash_length);
+  if (mapping->has_id)
+    threatq_document_add_integer(document, THREATQ_ECS_THREATQ_ID, mapping->id);
+  if (mapping->value)
+    threatq_document_add_string(document, THREATQ_ECS_THREATQ_INDICATOR_VALUE, mapping->value,
+                                (gssize) mapping->value_length);
+  _map_expiry(self, mapping);
+  _add_date_if(mapping, THREATQ_ECS_THREATQ_PUBLISHED_AT, THREATQ_DATE_PUBLISHED_AT);
+  if (mapping->score_state == SCORE_NUMBER && mapping->score.integral)
+    threatq_document_add_integer(document, THREATQ_ECS_THREATQ_SCORE, mapping->score.integer);
+  else if (mapping->score_state == SCORE_NUMBER)
+    threatq_document_add_number(document, THREATQ_ECS_THREATQ_SCORE, mapping->score.decimal,
+                                (gssize) mapping->score.decimal_length);
+  _add_text(self, document, THREATQ_ECS_THREATQ_STATUS, &indicator->status_name);
+  _add_date_if(mapping, THREATQ_ECS_THREATQ_TOUCHED_AT, THREATQ_DATE_TOUCHED_AT);
+  if (mapping->type_name)
+    threatq_document_add_string(document, THREATQ_ECS_THREATQ_TYPE, mapping->type_name,
+                                (gssize) mapping->type_length);
+  _add_date_if(mapping, THREATQ_ECS_THREATQ_UPDATED_AT, THREATQ_DATE_UPDATED_AT);
+}
+
+/* Values are worked out first, then the fields added section by section, in (nearly) the order they sort in. */
+ThreatqDocument *
+threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator)
+{
+  Mapping mapping = { .document = self->builder, .errors = THREATQ_NO_LIST };
+
+  self->indicator = indicator;
+  threatq_document_begin(self->builder, self->arena);
+
+  mapping.type_name = _text(self, &indicator->type_name, &mapping.type_length);
+  mapping.value = _text(self, &indicator->value, &mapping.value_length);
+  mapping.hash = _text(self, &indicator->hash, &mapping.hash_length);
+  mapping.rule = _find_type_rule(mapping.type_name, mapping.type_length);
+
+  _report_bounds(self, &mapping);
+  _parse_dates(self, &mapping);
+  _parse_id(self, &mapping);
+  _parse_score(self, &mapping);
+
+  _map_event(self, &mapping);
+  _map_related_and_tags(self, &mapping);
+  _map_threat(self, &mapping);
+  _map_threatq(self, &mapping);
+  return threatq_document_finish(self->builder, mapping.timestamp);
+}

@@ -15,6 +15,8 @@ G_DEFINE_QUARK(threatq-mapper-error-quark, threatq_mapper_error)
 
 #define MAX_DURATION_SECONDS (G_GINT64_CONSTANT(10000) * 366 * 86400)
 #define EXCERPT_LENGTH 60
+/* the stop flag is read once per indicator and once per this many JSON tokens */
+#define STOP_CHECK_TOKENS 4096
 
 /* ------------------------------------------------------------------ */
 /* parser state                                                        */
@@ -84,6 +86,13 @@ typedef struct
 
   ThreatqPage *page;
   GError *error;                    /* a shape error found by a callback */
+
+  /* bounds (docs/limits.md) */
+  gsize max_value_length;
+  guint max_members;
+  guint max_indicators;
+  const gint *stop;                 /* may be NULL */
+  guint tokens;                     /* since the stop flag was last read */
 } Parser;
 
 /* ------------------------------------------------------------------ */
@@ -102,6 +111,26 @@ _shape_error(Parser *self, const gchar *problem)
   if (!self->error)
     g_set_error(&self->error, THREATQ_MAPPER_ERROR, THREATQ_MAPPER_ERROR_SHAPE, "%s", problem);
   return 0;
+}
+
+static gboolean
+_stop_requested(Parser *self)
+{
+  if (!self->stop || !g_atomic_int_get(self->stop))
+    return FALSE;
+  if (!self->error)
+    g_set_error(&self->error, THREATQ_MAPPER_ERROR, THREATQ_MAPPER_ERROR_STOPPED, "stopping");
+  return TRUE;
+}
+
+/* every token: FALSE (the parse ends) when the stop flag is raised, read every STOP_CHECK_TOKENS tokens */
+static inline gboolean
+_count_token(Parser *self)
+{
+  if (G_LIKELY(++self->tokens < STOP_CHECK_TOKENS))
+    return TRUE;
+  self->tokens = 0;
+  return !_stop_requested(self);
 }
 
 static gboolean
@@ -193,6 +222,8 @@ _scalar_slot(Parser *self, Key key)
 static int
 _scalar(Parser *self, ThreatqValueKind kind, const gchar *text, gsize length)
 {
+  if (!_count_token(self))
+    return 0;
   if (self->skip)
     return 1;
   if (self->depth == 0)
@@ -229,7 +260,7 @@ _scalar(Parser *self, ThreatqValueKind kind, const gchar *text, gsize length)
   if (kind == THREATQ_VALUE_ABSENT)
     slot->kind = THREATQ_VALUE_ABSENT;
   else
-    threatq_indicator_store(&self->indicator, slot, kind, text, length);
+    threatq_indicator_store(&self->indicator, slot, kind, text, length, self->max_value_length);
   return 1;
 }
 
@@ -344,9 +375,42 @@ _on_map_key(void *ctx, const unsigned char *key, size_t length)
   return 1;
 }
 
+/* a member of one of the indicator's lists, unless the list is full */
+static int
+_list_member(Parser *self, guint list, GArray *members, FrameType frame)
+{
+  if (members->len >= self->max_members)
+    {
+      self->indicator.dropped[list]++;
+      self->skip = 1;
+      return 1;
+    }
+  g_array_set_size(members, members->len + 1);
+  return _push(self, frame);
+}
+
+static int
+_indicator_start(Parser *self)
+{
+  if (self->page->documents >= self->max_indicators)
+    {
+      if (!self->error)
+        g_set_error(&self->error, THREATQ_MAPPER_ERROR, THREATQ_MAPPER_ERROR_SHAPE,
+                    "the page holds more than %u indicators", self->max_indicators);
+      return 0;
+    }
+  _begin_indicator(self);
+  return _push(self, FRAME_INDICATOR);
+}
+
 static int
 _container_start(Parser *self, gboolean is_map)
 {
+  if (!_count_token(self))
+    return 0;
+  /* yajl keeps a byte per level, the skipping here a counter: neither recurses, but no page is this deep */
+  if (self->depth + self->skip >= THREATQ_MAX_PAGE_DEPTH)
+    return _shape_error(self, "the page is nested deeper than " G_STRINGIFY(THREATQ_MAX_PAGE_DEPTH) " levels");
   if (self->skip)
     {
       self->skip++;
@@ -379,8 +443,7 @@ _container_start(Parser *self, gboolean is_map)
           self->page->malformed_items++;
           goto skip;
         }
-      _begin_indicator(self);
-      return _push(self, FRAME_INDICATOR);
+      return _indicator_start(self);
     case FRAME_INDICATOR:
       if (is_map && key == KEY_TYPE)
         next = FRAME_TYPE;
@@ -409,18 +472,15 @@ _container_start(Parser *self, gboolean is_map)
     case FRAME_SOURCES:
       if (!is_map)
         goto skip;
-      g_array_set_size(self->indicator.sources, self->indicator.sources->len + 1);
-      return _push(self, FRAME_SOURCE);
+      return _list_member(self, THREATQ_LIST_SOURCES, self->indicator.sources, FRAME_SOURCE);
     case FRAME_ATTRIBUTES:
       if (!is_map)
         goto skip;
-      g_array_set_size(self->indicator.attributes, self->indicator.attributes->len + 1);
-      return _push(self, FRAME_ATTRIBUTE);
+      return _list_member(self, THREATQ_LIST_ATTRIBUTES, self->indicator.attributes, FRAME_ATTRIBUTE);
     case FRAME_ADVERSARIES:
       if (!is_map)
         goto skip;
-      g_array_set_size(self->indicator.adversaries, self->indicator.adversaries->len + 1);
-      return _push(self, FRAME_ADVERSARY);
+      return _list_member(self, THREATQ_LIST_ADVERSARIES, self->indicator.adversaries, FRAME_ADVERSARY);
     default:
       goto skip;
     }
@@ -467,7 +527,7 @@ _container_end(Parser *self)
     }
   self->page->documents++;
   self->emit(document, self->emit_data);
-  return 1;
+  return !_stop_requested(self);
 }
 
 static int
@@ -501,11 +561,14 @@ _parser_init(Parser *self, const gchar *input, gsize length, const ThreatqMapper
   self->input_length = length;
   self->single = single;
   self->page = page;
+  self->max_indicators = options->max_indicators ? options->max_indicators : THREATQ_DEFAULT_MAX_INDICATORS;
   threatq_indicator_init(&self->indicator);
   /* one arena for the page: its documents are freed together, a page later */
   ThreatqArena *arena = threatq_arena_new();
   threatq_mapping_init(&self->mapping, options, received_at, arena);
   threatq_arena_unref(arena);
+  self->max_value_length = self->mapping.max_value_length;
+  self->max_members = self->mapping.max_members;
   self->handle = yajl_alloc(&callbacks, NULL, self);
   /* strings are repaired where they are stored (threatq_indicator_store) */
   yajl_config(self->handle, yajl_dont_validate_strings, 1);
@@ -582,7 +645,8 @@ _run(Parser *self, GError **error)
 
 gboolean
 threatq_page_parse(const gchar *body, gsize length, const ThreatqMapperOptions *options, gint64 received_at,
-                   ThreatqDocumentFunc emit, gpointer user_data, ThreatqPage *page, GError **error)
+                   ThreatqDocumentFunc emit, gpointer user_data, const gint *stop, ThreatqPage *page,
+                   GError **error)
 {
   Parser parser;
   gboolean result;
@@ -592,6 +656,7 @@ threatq_page_parse(const gchar *body, gsize length, const ThreatqMapperOptions *
   _parser_init(&parser, body, length, options, received_at, FALSE, page);
   parser.emit = emit;
   parser.emit_data = user_data;
+  parser.stop = stop;
   result = _run(&parser, error);
   _parser_clear(&parser);
   return result;

@@ -15,6 +15,7 @@ struct _ThreatqReader
   GMutex lock;
   GCond changed;                /* a page was taken or published, or stop was asked */
   gboolean stopping;
+  gint stop_flag;               /* the same, read without the lock by the page parser */
   ThreatqReaderPage *ready;     /* at most one page ahead: memory stays bounded by the page size */
   GQueue finished;              /* pages given back, to free in the reader thread */
 
@@ -183,10 +184,14 @@ _accept_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *
   gint64 delay;
 
   if (!threatq_page_parse(response->body->str, response->body->len, self->options->mapper_options,
-                          response->received_at, _queue_document, page, &parsed, &error))
+                          response->received_at, _queue_document, page, &self->stop_flag, &parsed, &error))
     {
       threatq_reader_page_free(page);
-      delay = _reject_page(self, response, page_url, error->message);
+      /* stopping: _run() sees it next, nothing to count or log */
+      if (g_error_matches(error, THREATQ_MAPPER_ERROR, THREATQ_MAPPER_ERROR_STOPPED))
+        delay = 0;
+      else
+        delay = _reject_page(self, response, page_url, error->message);
       g_error_free(error);
       threatq_page_clear(&parsed);
       return delay;
@@ -341,6 +346,7 @@ threatq_reader_reset(ThreatqReader *self)
 
   g_mutex_lock(&self->lock);
   self->stopping = FALSE;
+  g_atomic_int_set(&self->stop_flag, 0);
   g_mutex_unlock(&self->lock);
   threatq_client_resume(self->client);
 }
@@ -366,6 +372,7 @@ threatq_reader_request_stop(ThreatqReader *self)
 {
   g_mutex_lock(&self->lock);
   self->stopping = TRUE;
+  g_atomic_int_set(&self->stop_flag, 1);
   g_cond_broadcast(&self->changed);
   g_mutex_unlock(&self->lock);
   threatq_client_abort(self->client);

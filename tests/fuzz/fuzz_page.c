@@ -121,7 +121,7 @@ _parse_page(const gchar *body, gsize length, const ThreatqMapperOptions *options
   GError *error = NULL;
   guint emitted = 0;
 
-  gboolean ok = threatq_page_parse(body, length, options, RECEIVED_AT, _emit, &emitted, &page, &error);
+  gboolean ok = threatq_page_parse(body, length, options, RECEIVED_AT, _emit, &emitted, NULL, &page, &error);
   if (ok)
     {
       CHECK(error == NULL, "success with an error: %s", error->message);

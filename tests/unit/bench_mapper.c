@@ -94,7 +94,7 @@ main(int argc, char **argv)
     {
       ThreatqPage result;
       GError *error = NULL;
-      if (!threatq_page_parse(page->str, page->len, &options, g_get_real_time(), _consume, &output, &result, &error))
+      if (!threatq_page_parse(page->str, page->len, &options, g_get_real_time(), _consume, &output, NULL, &result, &error))
         {
           fprintf(stderr, "parse failed: %s\n", error->message);
           return 1;

@@ -43,7 +43,7 @@ _collect(ThreatqDocument *document, gpointer user_data)
 static gboolean
 _parse(const gchar *body, ThreatqPage *page, GError **error)
 {
-  return threatq_page_parse(body, strlen(body), &options, RECEIVED_AT, _collect, documents, page, error);
+  return threatq_page_parse(body, strlen(body), &options, RECEIVED_AT, _collect, documents, NULL, page, error);
 }
 
 static void
@@ -208,8 +208,8 @@ Test(page, garbage_is_a_syntax_error_with_a_short_excerpt)
 
 /*
  * Invalid UTF-8, raw or from escapes yajl decodes (a lone surrogate, \u0000):
- * the page is mapped, with U+FFFD in place of each bad byte, so one bad
- * string neither stops the collection nor reaches MESSAGE.
+ * the page is mapped, with one U+FFFD in place of each run of bad bytes, so
+ * one bad string neither stops the collection nor reaches MESSAGE.
  */
 Test(page, invalid_utf8_is_replaced_and_the_page_mapped)
 {
@@ -219,11 +219,12 @@ Test(page, invalid_utf8_is_replaced_and_the_page_mapped)
     const gchar *expected_value;
   } cases[] =
   {
-    { "{\"data\":[{\"id\":1,\"value\":\"a\xed\xa0\x80\x62\",\"type\":{\"name\":\"FQDN\"}}]}", "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\x62" },
-    { "{\"data\":[{\"id\":1,\"value\":\"a\xc0\xaf\x62\"}]}", "a\xef\xbf\xbd\xef\xbf\xbd\x62" },
-    { "{\"data\":[{\"id\":1,\"value\":\"a\xf4\x90\x80\x80\x62\"}]}", "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\x62" },
+    { "{\"data\":[{\"id\":1,\"value\":\"a\xed\xa0\x80\x62\",\"type\":{\"name\":\"FQDN\"}}]}", "a\xef\xbf\xbd\x62" },
+    { "{\"data\":[{\"id\":1,\"value\":\"a\xc0\xaf\x62\"}]}", "a\xef\xbf\xbd\x62" },
+    { "{\"data\":[{\"id\":1,\"value\":\"a\xf4\x90\x80\x80\x62\"}]}", "a\xef\xbf\xbd\x62" },
+    { "{\"data\":[{\"id\":1,\"value\":\"\xff\xfe\xfd\xfc\xe2\x82\xac\x80\x80\"}]}", "\xef\xbf\xbd\xe2\x82\xac\xef\xbf\xbd" },
     { "{\"data\":[{\"id\":1,\"value\":\"\xc3\x28\"}]}", "\xef\xbf\xbd(" },
-    { "{\"data\":[{\"id\":1,\"value\":\"x\\udc00y\"}]}", "x\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdy" },
+    { "{\"data\":[{\"id\":1,\"value\":\"x\\udc00y\"}]}", "x\xef\xbf\xbdy" },
     { "{\"data\":[{\"id\":1,\"value\":\"x\\u0000y\"}]}", "x\xef\xbf\xbdy" },
     { "{\"data\":[{\"id\":1,\"\xed\xa0\x80\":\"k\",\"value\":\"v\"}]}", "v" },
   };
@@ -398,6 +399,7 @@ Test(page, documents_share_the_page_memory_without_mixing)
   g_string_append(body, "],\"nextCursorMark\":\"end\"}");
 
   ThreatqPage page;
+  options.max_value_length = 1024 * 1024;
   _expect_ok(body->str, &page, 4, 0);
 
   /* freed out of order: each document keeps the page's memory alive for the others */
