@@ -505,16 +505,16 @@ _append_c(GString *out, gchar c)
   out->len++;
 }
 
+/* the escaped form of text[0..length), without quotes */
 static void
-_append_json_string(GString *out, const gchar *text, gsize length)
+_append_json_chunk(GString *out, const gchar *text, gsize length)
 {
   static const gchar hex[] = "0123456789abcdef";
   const guchar *p = (const guchar *) text, *end = p + length;
   /* the worst case: every byte a \u00XX escape; plain words are copied 8 bytes at a time */
-  gchar *o = _reserve(out, length * 6 + 2 + 8);
+  gchar *o = _reserve(out, length * 6 + 8);
   gchar *start = o;
 
-  *o++ = '"';
   while (p < end)
     {
       const guchar *stop = end;
@@ -553,8 +553,27 @@ _append_json_string(GString *out, const gchar *text, gsize length)
             *o++ = (gchar) escape;
         }
     }
-  *o++ = '"';
   out->len += (gsize) (o - start);
+}
+
+/*
+ * Room for the worst case is reserved a chunk at a time: a long value grows
+ * the buffer by what it needs, not six times its length up front.
+ */
+#define JSON_CHUNK 4096
+
+static void
+_append_json_string(GString *out, const gchar *text, gsize length)
+{
+  _append_c(out, '"');
+  while (length > JSON_CHUNK)
+    {
+      _append_json_chunk(out, text, JSON_CHUNK);
+      text += JSON_CHUNK;
+      length -= JSON_CHUNK;
+    }
+  _append_json_chunk(out, text, length);
+  _append_c(out, '"');
 }
 
 static void

@@ -17,7 +17,12 @@ const gchar *const threatq_date_keys[THREATQ_DATE_COUNT] =
   "created_at", "updated_at", "published_at", "touched_at", "expires_at", "expired_at", "expires_calculated_at",
 };
 
-const gsize threatq_date_key_lengths[THREATQ_DATE_COUNT] = { 10, 10, 12, 10, 10, 10, 21 };
+#define KEY_LENGTH(name) (sizeof(name) - 1)
+const gsize threatq_date_key_lengths[THREATQ_DATE_COUNT] =
+{
+  KEY_LENGTH("created_at"), KEY_LENGTH("updated_at"), KEY_LENGTH("published_at"), KEY_LENGTH("touched_at"),
+  KEY_LENGTH("expires_at"), KEY_LENGTH("expired_at"), KEY_LENGTH("expires_calculated_at"),
+};
 
 /* the threatq.* fields of the dates */
 static const ThreatqEcsField date_fields[THREATQ_DATE_COUNT] =
@@ -363,6 +368,10 @@ _add_error(ThreatqMapping *self, Mapping *mapping, const gchar *format, ...)
                                message, -1);
   g_free(message);
 }
+
+/* a string literal, by reference, its length counted by the compiler */
+#define ADD_LITERAL(document, field, literal) \
+  threatq_document_add_string_ref((document), (field), "" literal, sizeof(literal) - 1)
 
 static const gchar *
 _format_date(ThreatqDocumentBuilder *document, gint64 msec)
@@ -878,15 +887,15 @@ _map_event(ThreatqMapping *self, Mapping *mapping)
       threatq_document_add_string_ref(document, THREATQ_ECS_TIMESTAMP, self->received_iso, -1);
       mapping->timestamp = self->received_msec / 1000;
     }
-  threatq_document_add_string_ref(document, THREATQ_ECS_ECS_VERSION, "8.3.0", 5);
-  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_CATEGORY, "threat", 6);
+  ADD_LITERAL(document, THREATQ_ECS_ECS_VERSION, "8.3.0");
+  ADD_LITERAL(document, THREATQ_ECS_EVENT_CATEGORY, "threat");
   threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_CREATED, self->received_iso, -1);
-  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_DATASET, "ti_threatq.threat", 17);
-  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_KIND, "enrichment", 10);
-  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_MODULE, "ti_threatq", 10);
+  ADD_LITERAL(document, THREATQ_ECS_EVENT_DATASET, "ti_threatq.threat");
+  ADD_LITERAL(document, THREATQ_ECS_EVENT_KIND, "enrichment");
+  ADD_LITERAL(document, THREATQ_ECS_EVENT_MODULE, "ti_threatq");
   if (self->options->preserve_original)
     _map_original(self, mapping);
-  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_TYPE, "indicator", 9);
+  ADD_LITERAL(document, THREATQ_ECS_EVENT_TYPE, "indicator");
 }
 
 /* related.*, tags */

@@ -28,8 +28,6 @@ typedef enum
 #define THREATQ_DEFAULT_MAX_INDICATORS 10000            /* indicators per page; more: the page is refused */
 #define THREATQ_MAX_ORIGINAL_LENGTH (1024 * 1024)       /* bytes of event.original; longer: cut */
 #define THREATQ_MAX_PAGE_DEPTH 64                       /* nesting of arrays and objects; deeper: refused */
-#define THREATQ_ATTRIBUTE_PREFIX "threatq.attributes."
-#define THREATQ_MAX_FIELD_NAME_LENGTH 255               /* what syslog-ng accepts as a name-value name */
 #define THREATQ_MAX_ATTRIBUTE_NAME_LENGTH (THREATQ_MAX_FIELD_NAME_LENGTH - (sizeof(THREATQ_ATTRIBUTE_PREFIX) - 1))
 
 typedef struct _ThreatqMapperOptions
