@@ -420,11 +420,14 @@ _sort_fields(ThreatqDocumentBuilder *self)
           j--;
         }
       pdata[j] = field;
-      budget -= MIN(budget, (gsize) (i - j));
-      if (budget == 0)
+      if (G_UNLIKELY(j != i))
         {
-          qsort(pdata, sorted->len, sizeof(gpointer), _compare_field_pointers);
-          return;
+          budget -= MIN(budget, (gsize) (i - j));
+          if (budget == 0)
+            {
+              qsort(pdata, sorted->len, sizeof(gpointer), _compare_field_pointers);
+              return;
+            }
         }
     }
 }
@@ -505,75 +508,80 @@ _append_c(GString *out, gchar c)
   out->len++;
 }
 
-/* the escaped form of text[0..length), without quotes */
-static void
-_append_json_chunk(GString *out, const gchar *text, gsize length)
-{
-  static const gchar hex[] = "0123456789abcdef";
-  const guchar *p = (const guchar *) text, *end = p + length;
-  /* the worst case: every byte a \u00XX escape; plain words are copied 8 bytes at a time */
-  gchar *o = _reserve(out, length * 6 + 8);
-  gchar *start = o;
-
-  while (p < end)
-    {
-      const guchar *stop = end;
-      if (end - p >= 8)
-        {
-          guint64 word;
-          memcpy(&word, p, 8);
-          if (!_word_needs_escape(word))
-            {
-              memcpy(o, &word, 8);
-              o += 8;
-              p += 8;
-              continue;
-            }
-          stop = p + 8;
-        }
-
-      for (; p < stop; p++)
-        {
-          guint8 escape = escapes[*p];
-          if (G_LIKELY(!escape))
-            {
-              *o++ = (gchar) *p;
-              continue;
-            }
-          *o++ = '\\';
-          if (escape == 1)
-            {
-              *o++ = 'u';
-              *o++ = '0';
-              *o++ = '0';
-              *o++ = hex[*p >> 4];
-              *o++ = hex[*p & 0xf];
-            }
-          else
-            *o++ = (gchar) escape;
-        }
-    }
-  out->len += (gsize) (o - start);
-}
-
 /*
- * Room for the worst case is reserved a chunk at a time: a long value grows
- * the buffer by what it needs, not six times its length up front.
+ * Room for the worst case (every byte a \u00XX escape) is reserved a chunk
+ * of input at a time: a long value grows the buffer by what it needs, not by
+ * six times its length up front.  Plain words are copied 8 bytes at a time.
  */
 #define JSON_CHUNK 4096
+
+/* text[p..stop) escaped at o; returns the end of what was written */
+static inline gchar *
+_escape_bytes(gchar *o, const guchar *p, const guchar *stop)
+{
+  static const gchar hex[] = "0123456789abcdef";
+
+  for (; p < stop; p++)
+    {
+      guint8 escape = escapes[*p];
+      if (G_LIKELY(!escape))
+        {
+          *o++ = (gchar) *p;
+          continue;
+        }
+      *o++ = '\\';
+      if (escape == 1)
+        {
+          *o++ = 'u';
+          *o++ = '0';
+          *o++ = '0';
+          *o++ = hex[*p >> 4];
+          *o++ = hex[*p & 0xf];
+        }
+      else
+        *o++ = (gchar) escape;
+    }
+  return o;
+}
 
 static void
 _append_json_string(GString *out, const gchar *text, gsize length)
 {
-  _append_c(out, '"');
-  while (length > JSON_CHUNK)
+  const guchar *p = (const guchar *) text, *end = p + length;
+  const guchar *chunk_end = p + MIN(length, JSON_CHUNK);
+  gchar *o = _reserve(out, (gsize) (chunk_end - p) * 6 + 2 + 8);
+  gchar *start = o;
+
+  *o++ = '"';
+  for (;;)
     {
-      _append_json_chunk(out, text, JSON_CHUNK);
-      text += JSON_CHUNK;
-      length -= JSON_CHUNK;
+      while (p < chunk_end)
+        {
+          const guchar *stop = chunk_end;
+          if (chunk_end - p >= 8)
+            {
+              guint64 word;
+              memcpy(&word, p, 8);
+              if (!_word_needs_escape(word))
+                {
+                  memcpy(o, &word, 8);
+                  o += 8;
+                  p += 8;
+                  continue;
+                }
+              stop = p + 8;
+            }
+          o = _escape_bytes(o, p, stop);
+          p = stop;
+        }
+      if (p == end)
+        break;
+      out->len += (gsize) (o - start);
+      chunk_end = p + MIN((gsize) (end - p), JSON_CHUNK);
+      o = start = _reserve(out, (gsize) (chunk_end - p) * 6 + 2 + 8);
     }
-  _append_json_chunk(out, text, length);
-  _append_c(out, '"');
+  *o++ = '"';
+  out->len += (gsize) (o - start);
 }
 
 static void

@@ -101,7 +101,7 @@ _is_plain_ascii(const gchar *text, gsize length)
 }
 
 void
-threatq_append_valid_utf8(GString *out, const gchar *text, gsize length)
+threatq_utf8_append_valid(GString *out, const gchar *text, gsize length)
 {
   const gchar *end = text + length;
   const gchar *invalid;
@@ -138,15 +138,13 @@ threatq_utf8_prefix(const gchar *text, gsize length, gsize max_length)
   return cut;
 }
 
-void
-threatq_indicator_store(ThreatqIndicator *self, ThreatqValue *value, ThreatqValueKind kind, const gchar *text,
-                        gsize length, gsize max_length)
+/* the slow path of threatq_indicator_store: a value that is or may become longer than max_length */
+static void
+_store_cut(ThreatqIndicator *self, ThreatqValue *value, const gchar *text, gsize length, gsize max_length)
 {
   gboolean cut = length > max_length;
 
-  value->kind = kind;
-  value->offset = self->strings->len;
-  threatq_append_valid_utf8(self->strings, text, threatq_utf8_prefix(text, length, max_length));
+  threatq_utf8_append_valid(self->strings, text, threatq_utf8_prefix(text, length, max_length));
   value->length = self->strings->len - value->offset;
   if (value->length > max_length)
     {
@@ -160,6 +158,22 @@ threatq_indicator_store(ThreatqIndicator *self, ThreatqValue *value, ThreatqValu
       self->cut_values++;
       self->longest_cut = MAX(self->longest_cut, length);
     }
+}
+
+void
+threatq_indicator_store(ThreatqIndicator *self, ThreatqValue *value, ThreatqValueKind kind, const gchar *text,
+                        gsize length, gsize max_length)
+{
+  value->kind = kind;
+  value->offset = self->strings->len;
+  /* repairing at most doubles the length (one U+FFFD per run of at least one bad byte) */
+  if (G_LIKELY(length <= max_length / 2))
+    {
+      threatq_utf8_append_valid(self->strings, text, length);
+      value->length = self->strings->len - value->offset;
+    }
+  else
+    _store_cut(self, value, text, length, max_length);
   g_string_append_c(self->strings, '\0');
 }
 
@@ -177,8 +191,8 @@ _valid_utf8(ThreatqArena *arena, const gchar *text)
 }
 
 void
-threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *options, gint64 received_at,
-                     ThreatqArena *arena)
+threatq_mapper_init(ThreatqMapper *self, const ThreatqMapperOptions *options, gint64 received_at,
+                    ThreatqArena *arena)
 {
   memset(self, 0, sizeof(*self));
   self->options = options;
@@ -207,7 +221,7 @@ threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *options, 
 }
 
 void
-threatq_mapping_clear(ThreatqMapping *self)
+threatq_mapper_clear(ThreatqMapper *self)
 {
   threatq_arena_unref(self->arena);
   g_string_free(self->scratch, TRUE);
@@ -218,7 +232,7 @@ threatq_mapping_clear(ThreatqMapping *self)
 /* helpers                                                             */
 
 static const gchar *
-_text(const ThreatqMapping *self, const ThreatqValue *value, gsize *length)
+_text(const ThreatqMapper *self, const ThreatqValue *value, gsize *length)
 {
   gsize unused;
 
@@ -232,7 +246,7 @@ _text(const ThreatqMapping *self, const ThreatqValue *value, gsize *length)
 }
 
 static gboolean
-_text_equals(const ThreatqMapping *self, const ThreatqValue *value, const gchar *expected)
+_text_equals(const ThreatqMapper *self, const ThreatqValue *value, const gchar *expected)
 {
   gsize length;
   const gchar *text = _text(self, value, &length);
@@ -241,7 +255,7 @@ _text_equals(const ThreatqMapping *self, const ThreatqValue *value, const gchar 
 
 /* a value cut short (at a UTF-8 character boundary) for error.message */
 static const gchar *
-_quote_value(ThreatqMapping *self, const gchar *text, gsize length)
+_quote_value(ThreatqMapper *self, const gchar *text, gsize length)
 {
   g_string_truncate(self->scratch, 0);
   if (length <= ERROR_VALUE_LENGTH)
@@ -352,10 +366,10 @@ typedef struct
 } Mapping;
 
 static void
-_add_error(ThreatqMapping *self, Mapping *mapping, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
+_add_error(ThreatqMapper *self, Mapping *mapping, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
 
 static void
-_add_error(ThreatqMapping *self, Mapping *mapping, const gchar *format, ...)
+_add_error(ThreatqMapper *self, Mapping *mapping, const gchar *format, ...)
 {
   va_list args;
 
@@ -382,7 +396,7 @@ _format_date(ThreatqDocumentBuilder *document, gint64 msec)
 }
 
 static void
-_add_text(ThreatqMapping *self, ThreatqDocumentBuilder *document, ThreatqEcsField field, const ThreatqValue *value)
+_add_text(ThreatqMapper *self, ThreatqDocumentBuilder *document, ThreatqEcsField field, const ThreatqValue *value)
 {
   gsize length;
   const gchar *text = _text(self, value, &length);
@@ -391,7 +405,7 @@ _add_text(ThreatqMapping *self, ThreatqDocumentBuilder *document, ThreatqEcsFiel
 }
 
 static void
-_parse_dates(ThreatqMapping *self, Mapping *mapping)
+_parse_dates(ThreatqMapper *self, Mapping *mapping)
 {
   for (guint i = 0; i < THREATQ_DATE_COUNT; i++)
     {
@@ -411,7 +425,7 @@ _parse_dates(ThreatqMapping *self, Mapping *mapping)
 }
 
 static void
-_parse_id(ThreatqMapping *self, Mapping *mapping)
+_parse_id(ThreatqMapper *self, Mapping *mapping)
 {
   const ThreatqValue *id = &self->indicator->id;
   gsize length;
@@ -432,7 +446,7 @@ _parse_id(ThreatqMapping *self, Mapping *mapping)
 
 /* a member of a score object: a number or a numeric string (not a boolean, not "") */
 static gboolean
-_read_score(ThreatqMapping *self, const ThreatqValue *value, ScoreNumber *number)
+_read_score(ThreatqMapper *self, const ThreatqValue *value, ScoreNumber *number)
 {
   gsize length;
   const gchar *text = _text(self, value, &length);
@@ -445,7 +459,7 @@ _read_score(ThreatqMapping *self, const ThreatqValue *value, ScoreNumber *number
  * (when numeric: an analyst's override) or else generated_score counts.
  */
 static void
-_parse_score(ThreatqMapping *self, Mapping *mapping)
+_parse_score(ThreatqMapper *self, Mapping *mapping)
 {
   const ThreatqIndicator *indicator = self->indicator;
   const ThreatqValue *score = &indicator->score;
@@ -519,7 +533,7 @@ _normalise_tlp(const gchar *text, gsize length)
 }
 
 static void
-_map_tlp(ThreatqMapping *self, ThreatqDocumentBuilder *document)
+_map_tlp(ThreatqMapper *self, ThreatqDocumentBuilder *document)
 {
   GArray *sources = self->indicator->sources;
   ThreatqList tlp = THREATQ_NO_LIST;
@@ -538,7 +552,7 @@ _map_tlp(ThreatqMapping *self, ThreatqDocumentBuilder *document)
 }
 
 static void
-_map_providers(ThreatqMapping *self, ThreatqDocumentBuilder *document)
+_map_providers(ThreatqMapper *self, ThreatqDocumentBuilder *document)
 {
   GArray *sources = self->indicator->sources;
   ThreatqList providers = THREATQ_NO_LIST;
@@ -564,7 +578,7 @@ _map_providers(ThreatqMapping *self, ThreatqDocumentBuilder *document)
  * or with a control character.
  */
 static const gchar *
-_attribute_field_name(ThreatqMapping *self, const gchar *name, gsize length)
+_attribute_field_name(ThreatqMapper *self, const gchar *name, gsize length)
 {
   GString *scratch = self->scratch;
   gboolean ascii = TRUE;
@@ -596,7 +610,7 @@ _attribute_field_name(ThreatqMapping *self, const gchar *name, gsize length)
 }
 
 static void
-_map_attributes(ThreatqMapping *self, Mapping *mapping)
+_map_attributes(ThreatqMapper *self, Mapping *mapping)
 {
   ThreatqDocumentBuilder *document = mapping->document;
   GArray *attributes = self->indicator->attributes;
@@ -637,7 +651,7 @@ _map_attributes(ThreatqMapping *self, Mapping *mapping)
 
 /* what the page parser's bounds left out of this indicator */
 static void
-_report_bounds(ThreatqMapping *self, Mapping *mapping)
+_report_bounds(ThreatqMapper *self, Mapping *mapping)
 {
   static const gchar *const list_names[THREATQ_LIST_COUNT] = { "sources", "attributes", "adversaries" };
   const ThreatqIndicator *indicator = self->indicator;
@@ -652,7 +666,7 @@ _report_bounds(ThreatqMapping *self, Mapping *mapping)
 }
 
 static void
-_map_adversaries(ThreatqMapping *self, ThreatqDocumentBuilder *document)
+_map_adversaries(ThreatqMapper *self, ThreatqDocumentBuilder *document)
 {
   GArray *adversaries = self->indicator->adversaries;
   ThreatqList list = THREATQ_NO_LIST;
@@ -675,7 +689,7 @@ _map_adversaries(ThreatqMapping *self, ThreatqDocumentBuilder *document)
  * url.domain see "evil.example.net/a.php" as well as "http://evil.example.net/a.php".
  */
 static void
-_map_url(ThreatqMapping *self, ThreatqDocumentBuilder *document, const gchar *value, gsize length)
+_map_url(ThreatqMapper *self, ThreatqDocumentBuilder *document, const gchar *value, gsize length)
 {
   ThreatqUrl url;
   gboolean absolute = threatq_url_parse(value, length, &url);
@@ -711,7 +725,7 @@ _map_url(ThreatqMapping *self, ThreatqDocumentBuilder *document, const gchar *va
 }
 
 static void
-_map_asn(ThreatqMapping *self, Mapping *mapping, const gchar *value, gsize length)
+_map_asn(ThreatqMapper *self, Mapping *mapping, const gchar *value, gsize length)
 {
   const gchar *digits = value;
   gsize digits_length = length;
@@ -786,7 +800,7 @@ _find_type_rule(const gchar *type_name, gsize length)
 
 /* the threat.indicator.* field holding the value (all but type) */
 static void
-_map_value(ThreatqMapping *self, Mapping *mapping, const TypeRule *rule, const gchar *value, gsize length)
+_map_value(ThreatqMapper *self, Mapping *mapping, const TypeRule *rule, const gchar *value, gsize length)
 {
   switch (rule->target)
     {
@@ -808,7 +822,7 @@ _map_value(ThreatqMapping *self, Mapping *mapping, const TypeRule *rule, const g
 }
 
 static void
-_map_expiry(ThreatqMapping *self, Mapping *mapping)
+_map_expiry(ThreatqMapper *self, Mapping *mapping)
 {
   const gboolean *ok = mapping->date_ok;
   const gint64 *msec = mapping->date_msec;
@@ -844,7 +858,7 @@ _map_expiry(ThreatqMapping *self, Mapping *mapping)
 
 /* the indicator's JSON as received, repaired, at most THREATQ_MAX_ORIGINAL_LENGTH bytes */
 static void
-_map_original(ThreatqMapping *self, Mapping *mapping)
+_map_original(ThreatqMapper *self, Mapping *mapping)
 {
   const ThreatqIndicator *indicator = self->indicator;
   gsize length = threatq_utf8_prefix(indicator->raw, indicator->raw_length, THREATQ_MAX_ORIGINAL_LENGTH);
@@ -858,7 +872,7 @@ _map_original(ThreatqMapping *self, Mapping *mapping)
       return;
     }
   GString *repaired = g_string_sized_new(length + 16);
-  threatq_append_valid_utf8(repaired, indicator->raw, length);
+  threatq_utf8_append_valid(repaired, indicator->raw, length);
   threatq_document_add_string(mapping->document, THREATQ_ECS_EVENT_ORIGINAL, repaired->str,
                               (gssize) threatq_utf8_prefix(repaired->str, repaired->len, THREATQ_MAX_ORIGINAL_LENGTH));
   g_string_free(repaired, TRUE);
@@ -873,7 +887,7 @@ _add_date_if(Mapping *mapping, ThreatqEcsField field, guint date)
 
 /* @timestamp, ecs, event */
 static void
-_map_event(ThreatqMapping *self, Mapping *mapping)
+_map_event(ThreatqMapper *self, Mapping *mapping)
 {
   ThreatqDocumentBuilder *document = mapping->document;
 
@@ -900,7 +914,7 @@ _map_event(ThreatqMapping *self, Mapping *mapping)
 
 /* related.*, tags */
 static void
-_map_related_and_tags(ThreatqMapping *self, Mapping *mapping)
+_map_related_and_tags(ThreatqMapper *self, Mapping *mapping)
 {
   ThreatqDocumentBuilder *document = mapping->document;
   const TypeRule *rule = mapping->rule;
@@ -930,7 +944,7 @@ _map_related_and_tags(ThreatqMapping *self, Mapping *mapping)
 
 /* threat.* */
 static void
-_map_threat(ThreatqMapping *self, Mapping *mapping)
+_map_threat(ThreatqMapper *self, Mapping *mapping)
 {
   ThreatqDocumentBuilder *document = mapping->document;
   const TypeRule *rule = mapping->rule;
@@ -958,7 +972,7 @@ _map_threat(ThreatqMapping *self, Mapping *mapping)
 
 /* threatq.* */
 static void
-_map_threatq(ThreatqMapping *self, Mapping *mapping)
+_map_threatq(ThreatqMapper *self, Mapping *mapping)
 {
   ThreatqDocumentBuilder *document = mapping->document;
   const ThreatqIndicator *indicator = self->indicator;
@@ -994,7 +1008,7 @@ _map_threatq(ThreatqMapping *self, Mapping *mapping)
 
 /* Values are worked out first, then the fields added section by section, in (nearly) the order they sort in. */
 ThreatqDocument *
-threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator)
+threatq_mapper_map(ThreatqMapper *self, const ThreatqIndicator *indicator)
 {
   Mapping mapping = { .document = self->builder, .errors = THREATQ_NO_LIST };
 

@@ -83,7 +83,7 @@ typedef struct _ThreatqIndicator
 void threatq_indicator_init(ThreatqIndicator *self);
 void threatq_indicator_reset(ThreatqIndicator *self);
 void threatq_indicator_clear(ThreatqIndicator *self);
-void threatq_append_valid_utf8(GString *out, const gchar *text, gsize length);
+void threatq_utf8_append_valid(GString *out, const gchar *text, gsize length);
 /* keeps at most max_length bytes (cut at a character boundary, counted in cut_values) */
 void threatq_indicator_store(ThreatqIndicator *self, ThreatqValue *value, ThreatqValueKind kind,
                              const gchar *text, gsize length, gsize max_length);
@@ -91,7 +91,7 @@ void threatq_indicator_store(ThreatqIndicator *self, ThreatqValue *value, Threat
 gsize threatq_utf8_prefix(const gchar *text, gsize length, gsize max_length);
 
 /* What every indicator of a page is mapped with. */
-typedef struct _ThreatqMapping
+typedef struct _ThreatqMapper
 {
   const ThreatqMapperOptions *options;
   ThreatqArena *arena;          /* the documents' memory: one per page */
@@ -104,12 +104,12 @@ typedef struct _ThreatqMapping
   gsize max_value_length;       /* the options' bounds, defaults filled in */
   guint max_members;
   const ThreatqIndicator *indicator;   /* the one being mapped */
-} ThreatqMapping;
+} ThreatqMapper;
 
 /* arena: where the documents go (a reference is taken) */
-void threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *options, gint64 received_at,
-                          ThreatqArena *arena);
-void threatq_mapping_clear(ThreatqMapping *self);
-ThreatqDocument *threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator);
+void threatq_mapper_init(ThreatqMapper *self, const ThreatqMapperOptions *options, gint64 received_at,
+                         ThreatqArena *arena);
+void threatq_mapper_clear(ThreatqMapper *self);
+ThreatqDocument *threatq_mapper_map(ThreatqMapper *self, const ThreatqIndicator *indicator);
 
 #endif

@@ -79,12 +79,12 @@ typedef struct
   gsize raw_start;                  /* where the current indicator's '{' is */
 
   ThreatqIndicator indicator;
-  ThreatqMapping mapping;
+  ThreatqMapper mapper;
   ThreatqDocumentFunc emit;
   gpointer emit_data;
   ThreatqDocument *single_document;
 
-  ThreatqPage *page;
+  ThreatqPageSummary *page;
   GError *error;                    /* a shape error found by a callback */
 
   /* bounds (docs/limits.md) */
@@ -240,7 +240,7 @@ _scalar(Parser *self, ThreatqValueKind kind, const gchar *text, gsize length)
       if (key == KEY_NEXT_CURSOR && kind == THREATQ_VALUE_STRING)
         {
           GString *cursor = g_string_sized_new(length + 1);
-          threatq_append_valid_utf8(cursor, text, length);
+          threatq_utf8_append_valid(cursor, text, length);
           g_free(self->page->next_cursor);
           self->page->next_cursor = g_string_free(cursor, FALSE);
         }
@@ -404,6 +404,52 @@ _indicator_start(Parser *self)
 }
 
 static int
+_skip(Parser *self)
+{
+  self->skip = 1;
+  return 1;
+}
+
+/* an object or array as a member of the indicator: the frame it opens, or skipped */
+static int
+_indicator_container(Parser *self, Key key, gboolean is_map)
+{
+  if (is_map && key == KEY_TYPE)
+    return _push(self, FRAME_TYPE);
+  if (is_map && key == KEY_STATUS)
+    return _push(self, FRAME_STATUS);
+  if (!is_map && key == KEY_SOURCES)
+    return _push(self, FRAME_SOURCES);
+  if (!is_map && key == KEY_ATTRIBUTES)
+    return _push(self, FRAME_ATTRIBUTES);
+  if (!is_map && key == KEY_ADVERSARIES)
+    return _push(self, FRAME_ADVERSARIES);
+  if (is_map && key == KEY_SCORE)
+    {
+      /* the members are read into manual_score and generated_score */
+      self->indicator.score.kind = THREATQ_VALUE_CONTAINER;
+      return _push(self, FRAME_SCORE);
+    }
+
+  ThreatqValue *slot = _indicator_slot(self, key);
+  if (slot && (key == KEY_ID || key == KEY_SCORE))
+    slot->kind = THREATQ_VALUE_CONTAINER;
+  return _skip(self);
+}
+
+/* the outermost value: the page, or in single mode the indicator */
+static int
+_root_container(Parser *self, gboolean is_map)
+{
+  if (!is_map)
+    return _shape_error(self, self->single ? "the indicator is not a JSON object" : "the page is not a JSON object");
+  if (!self->single)
+    return _push(self, FRAME_PAGE);
+  _begin_indicator(self);
+  return _push(self, FRAME_INDICATOR);
+}
+
+static int
 _container_start(Parser *self, gboolean is_map)
 {
   if (!_count_token(self))
@@ -417,77 +463,37 @@ _container_start(Parser *self, gboolean is_map)
       return 1;
     }
   if (self->depth == 0)
-    {
-      if (!is_map)
-        return _shape_error(self, self->single ? "the indicator is not a JSON object"
-                            : "the page is not a JSON object");
-      if (!self->single)
-        return _push(self, FRAME_PAGE);
-      _begin_indicator(self);
-      return _push(self, FRAME_INDICATOR);
-    }
+    return _root_container(self, is_map);
 
   Key key = self->key;
-  FrameType next;
   self->key = KEY_NONE;
 
   switch (self->frames[self->depth - 1])
     {
     case FRAME_PAGE:
       if (key != KEY_DATA)
-        goto skip;
+        return _skip(self);
       return _push(self, is_map ? FRAME_DATA_OBJECT : FRAME_DATA_ARRAY);
     case FRAME_DATA_ARRAY:
       if (!is_map)
         {
           self->page->malformed_items++;
-          goto skip;
+          return _skip(self);
         }
       return _indicator_start(self);
     case FRAME_INDICATOR:
-      if (is_map && key == KEY_TYPE)
-        next = FRAME_TYPE;
-      else if (is_map && key == KEY_STATUS)
-        next = FRAME_STATUS;
-      else if (!is_map && key == KEY_SOURCES)
-        next = FRAME_SOURCES;
-      else if (!is_map && key == KEY_ATTRIBUTES)
-        next = FRAME_ATTRIBUTES;
-      else if (!is_map && key == KEY_ADVERSARIES)
-        next = FRAME_ADVERSARIES;
-      else if (is_map && key == KEY_SCORE)
-        {
-          /* the members are read into manual_score and generated_score */
-          self->indicator.score.kind = THREATQ_VALUE_CONTAINER;
-          next = FRAME_SCORE;
-        }
-      else
-        {
-          ThreatqValue *slot = _indicator_slot(self, key);
-          if (slot && (key == KEY_ID || key == KEY_SCORE))
-            slot->kind = THREATQ_VALUE_CONTAINER;
-          goto skip;
-        }
-      return _push(self, next);
+      return _indicator_container(self, key, is_map);
     case FRAME_SOURCES:
-      if (!is_map)
-        goto skip;
-      return _list_member(self, THREATQ_LIST_SOURCES, self->indicator.sources, FRAME_SOURCE);
+      return is_map ? _list_member(self, THREATQ_LIST_SOURCES, self->indicator.sources, FRAME_SOURCE) : _skip(self);
     case FRAME_ATTRIBUTES:
-      if (!is_map)
-        goto skip;
-      return _list_member(self, THREATQ_LIST_ATTRIBUTES, self->indicator.attributes, FRAME_ATTRIBUTE);
+      return is_map ? _list_member(self, THREATQ_LIST_ATTRIBUTES, self->indicator.attributes, FRAME_ATTRIBUTE)
+             : _skip(self);
     case FRAME_ADVERSARIES:
-      if (!is_map)
-        goto skip;
-      return _list_member(self, THREATQ_LIST_ADVERSARIES, self->indicator.adversaries, FRAME_ADVERSARY);
+      return is_map ? _list_member(self, THREATQ_LIST_ADVERSARIES, self->indicator.adversaries, FRAME_ADVERSARY)
+             : _skip(self);
     default:
-      goto skip;
+      return _skip(self);
     }
-
-skip:
-  self->skip = 1;
-  return 1;
 }
 
 static int
@@ -518,7 +524,7 @@ _container_end(Parser *self)
 
   self->indicator.raw_length = yajl_get_bytes_consumed(self->handle) - self->raw_start;
   self->indicator.raw = self->input + self->raw_start;
-  ThreatqDocument *document = threatq_mapping_map(&self->mapping, &self->indicator);
+  ThreatqDocument *document = threatq_mapper_map(&self->mapper, &self->indicator);
   if (self->single)
     {
       threatq_document_free(self->single_document);
@@ -554,7 +560,7 @@ static const yajl_callbacks callbacks =
 
 static void
 _parser_init(Parser *self, const gchar *input, gsize length, const ThreatqMapperOptions *options,
-             gint64 received_at, gboolean single, ThreatqPage *page)
+             gint64 received_at, gboolean single, ThreatqPageSummary *page)
 {
   memset(self, 0, sizeof(*self));
   self->input = input;
@@ -565,10 +571,10 @@ _parser_init(Parser *self, const gchar *input, gsize length, const ThreatqMapper
   threatq_indicator_init(&self->indicator);
   /* one arena for the page: its documents are freed together, a page later */
   ThreatqArena *arena = threatq_arena_new();
-  threatq_mapping_init(&self->mapping, options, received_at, arena);
+  threatq_mapper_init(&self->mapper, options, received_at, arena);
   threatq_arena_unref(arena);
-  self->max_value_length = self->mapping.max_value_length;
-  self->max_members = self->mapping.max_members;
+  self->max_value_length = self->mapper.max_value_length;
+  self->max_members = self->mapper.max_members;
   self->handle = yajl_alloc(&callbacks, NULL, self);
   /* strings are repaired where they are stored (threatq_indicator_store) */
   yajl_config(self->handle, yajl_dont_validate_strings, 1);
@@ -579,7 +585,7 @@ _parser_clear(Parser *self)
 {
   yajl_free(self->handle);
   threatq_indicator_clear(&self->indicator);
-  threatq_mapping_clear(&self->mapping);
+  threatq_mapper_clear(&self->mapper);
   threatq_document_free(self->single_document);
   if (self->error)
     g_error_free(self->error);
@@ -644,9 +650,9 @@ _run(Parser *self, GError **error)
 }
 
 gboolean
-threatq_page_parse(const gchar *body, gsize length, const ThreatqMapperOptions *options, gint64 received_at,
-                   ThreatqDocumentFunc emit, gpointer user_data, const gint *stop, ThreatqPage *page,
-                   GError **error)
+threatq_mapper_parse_page(const gchar *body, gsize length, const ThreatqMapperOptions *options, gint64 received_at,
+                          ThreatqDocumentFunc emit, gpointer user_data, const gint *stop, ThreatqPageSummary *page,
+                          GError **error)
 {
   Parser parser;
   gboolean result;
@@ -663,15 +669,15 @@ threatq_page_parse(const gchar *body, gsize length, const ThreatqMapperOptions *
 }
 
 void
-threatq_page_clear(ThreatqPage *page)
+threatq_page_summary_clear(ThreatqPageSummary *page)
 {
   g_free(page->next_cursor);
   memset(page, 0, sizeof(*page));
 }
 
 ThreatqDocument *
-threatq_map_indicator_json(const gchar *json, gsize length, const ThreatqMapperOptions *options,
-                           gint64 received_at, GError **error)
+threatq_mapper_map_json(const gchar *json, gsize length, const ThreatqMapperOptions *options,
+                        gint64 received_at, GError **error)
 {
   Parser parser;
   ThreatqDocument *document = NULL;

@@ -41,14 +41,14 @@ typedef struct _ThreatqMapperOptions
   guint max_indicators;             /* 0: THREATQ_DEFAULT_MAX_INDICATORS */
 } ThreatqMapperOptions;
 
-typedef struct _ThreatqPage
+typedef struct _ThreatqPageSummary
 {
   gchar *next_cursor;               /* nextCursorMark, NULL when absent */
   gboolean has_total;
   gint64 total;
   guint documents;                  /* documents emitted */
   guint malformed_items;            /* elements of data that were not objects */
-} ThreatqPage;
+} ThreatqPageSummary;
 
 /* Takes ownership of document. */
 typedef void (*ThreatqDocumentFunc)(ThreatqDocument *document, gpointer user_data);
@@ -62,14 +62,14 @@ typedef void (*ThreatqDocumentFunc)(ThreatqDocument *document, gpointer user_dat
  * stop (may be NULL) is read atomically between indicators and every few
  * thousand JSON tokens: once non-zero, the parse ends with THREATQ_MAPPER_ERROR_STOPPED.
  */
-gboolean threatq_page_parse(const gchar *body, gsize length, const ThreatqMapperOptions *options,
-                            gint64 received_at, ThreatqDocumentFunc emit, gpointer user_data,
-                            const gint *stop, ThreatqPage *page, GError **error);
-void threatq_page_clear(ThreatqPage *page);
+gboolean threatq_mapper_parse_page(const gchar *body, gsize length, const ThreatqMapperOptions *options,
+                                   gint64 received_at, ThreatqDocumentFunc emit, gpointer user_data,
+                                   const gint *stop, ThreatqPageSummary *page, GError **error);
+void threatq_page_summary_clear(ThreatqPageSummary *page);
 
 /* Map a single indicator object given as JSON text (the same code path as a page element); json is rendered. */
-ThreatqDocument *threatq_map_indicator_json(const gchar *json, gsize length, const ThreatqMapperOptions *options,
-                                            gint64 received_at, GError **error);
+ThreatqDocument *threatq_mapper_map_json(const gchar *json, gsize length, const ThreatqMapperOptions *options,
+                                         gint64 received_at, GError **error);
 
 /* Parse "90d", "12h", "30m" into seconds; FALSE on anything else. */
 gboolean threatq_parse_duration(const gchar *text, gint64 *seconds);

@@ -40,9 +40,10 @@ _collect(ThreatqDocument *document, gpointer user_data)
 static gboolean
 _parse_with_stop(const GString *body, const gint *stop, GError **error)
 {
-  ThreatqPage page;
-  gboolean ok = threatq_page_parse(body->str, body->len, &options, RECEIVED_AT, _collect, NULL, stop, &page, error);
-  threatq_page_clear(&page);
+  ThreatqPageSummary page;
+  gboolean ok = threatq_mapper_parse_page(body->str, body->len, &options, RECEIVED_AT, _collect, NULL, stop, &page,
+                                          error);
+  threatq_page_summary_clear(&page);
   return ok;
 }
 
@@ -296,5 +297,29 @@ Test(limits, a_raised_stop_flag_ends_the_parse)
 
   stop = 0;
   cr_assert(_parse_with_stop(body, &stop, &error));
+  g_string_free(body, TRUE);
+}
+
+/* MESSAGE of values longer than the renderer's 4 KiB chunk, escapes on and across its edges */
+Test(limits, long_values_render_as_the_same_json)
+{
+  GString *value = g_string_new(NULL);
+  for (guint i = 0; i < 3 * 4096 + 5; i++)
+    g_string_append_c(value, i % 7 == 0 ? '"' : i % 11 == 0 ? '\n' : (gchar) ('a' + i % 26));
+  GString *body = g_string_new("{\"data\":[{\"value\":\"");
+  for (guint i = 0; i < value->len; i++)
+    g_string_append(body, value->str[i] == '"' ? "\\\"" : value->str[i] == '\n' ? "\\n" : (gchar[]) { value->str[i], 0 });
+  g_string_append(body, "\"}],\"nextCursorMark\":\"c\"}");
+
+  ThreatqDocument *document = (ThreatqDocument *) _parse_one(body);
+  const gchar *json = threatq_document_json(document);
+  GString *expected = g_string_new(NULL);
+  for (guint i = 0; i < value->len; i++)
+    g_string_append(expected, value->str[i] == '"' ? "\\\"" : value->str[i] == '\n' ? "\\n" : (gchar[]) { value->str[i], 0 });
+  gchar *needle = g_strdup_printf("\"indicator_value\":\"%s\"", expected->str);
+  cr_assert(strstr(json, needle), "the long value is not rendered as expected");
+  g_free(needle);
+  g_string_free(expected, TRUE);
+  g_string_free(value, TRUE);
   g_string_free(body, TRUE);
 }
