@@ -85,14 +85,6 @@ threatq_document_free(ThreatqDocument *self)
     threatq_arena_unref(self->arena);
 }
 
-const ThreatqField *
-threatq_document_find(const ThreatqDocument *self, const gchar *name)
-{
-  for (guint i = 0; i < self->field_count; i++)
-    if (strcmp(self->fields[i].name, name) == 0)
-      return &self->fields[i];
-  return NULL;
-}
 
 /* ---- building --------------------------------------------------------- */
 

@@ -21,6 +21,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "threatq-mapper.h"
+#include "../unit/document-find.h"
 
 #define RECEIVED_AT G_GINT64_CONSTANT(1649669255244000)
 

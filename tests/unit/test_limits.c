@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "threatq-mapper.h"
+#include "document-find.h"
 
 #define RECEIVED_AT G_GINT64_CONSTANT(1649669255244000)
 

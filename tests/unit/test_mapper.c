@@ -9,6 +9,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "threatq-mapper.h"
+#include "document-find.h"
 #include "threatq-mapper-dates.h"
 #include "threatq-url.h"
 
