@@ -119,6 +119,10 @@ _log_refusal(ThreatqMessageFactory *self, RefusedKind kind, const gchar *name, g
     return;
   self->logged[kind] = TRUE;
   gchar *shown = g_strndup(name, MIN(length, LOGGED_NAME_LENGTH));
+  /* a server's control characters do not reach the log as they are */
+  for (gchar *c = shown; *c; c++)
+    if ((guchar) *c < 0x20 || *c == 0x7f)
+      *c = '?';
   if (kind == REFUSED_FULL)
     msg_warning("threatq: more distinct attribute names than syslog-ng keeps as name-value pairs; "
                 "the others stay in MESSAGE only (logged once)",
