@@ -14,7 +14,7 @@ Components:
   HTTP (libcurl + socket I/O)          libcurl and what it calls; the module's body buffer
   JSON parsing (yajl)                  libyajl's lexer/parser
   threatq: collect (callbacks)         the module's yajl callbacks filling the indicator
-  threatq: map to ECS                  threatq_mapping_map and helpers (dates, URLs, TLP,
+  threatq: map to ECS                  threatq_mapper_map and helpers (dates, URLs, TLP,
                                        the document builder, its arena, sorting the fields)
   threatq: render MESSAGE JSON         threatq_document_render (the JSON writer, fetcher thread)
   message build (log_msg_*/nv_table)   threatq_message_factory_build -> log_msg_set_value,
@@ -42,16 +42,16 @@ TRANSPARENT_DSO = re.compile(r"(libc\.so|libglib-2\.0|ld-linux|\[vdso\]|libpthre
                              r"\[unknown\]|libgthread)")
 
 THREATQ_COLLECT = re.compile(r"^(_on_\w+|_scalar\w*|_indicator_slot\w*|_indicator_key|_container_\w+|"
-                             r"_push|_begin_indicator|threatq_indicator_\w+|_run|threatq_page_parse|"
+                             r"_push|_begin_indicator|threatq_indicator_\w+|_run|threatq_mapper_parse_page|"
                              r"_parser_\w+|_shape_error|_accept_page)")
 THREATQ_RENDER = re.compile(r"^(threatq_document_render|threatq_document_json|_append_json_string|"
                             r"_append_value|_append_key|_word_needs_escape)")
-THREATQ_MAP = re.compile(r"^(threatq_mapping_\w+|threatq_mapper_\w+|threatq_url_parse|_map_\w+|"
+THREATQ_MAP = re.compile(r"^(threatq_mapper_\w+|threatq_url_parse|_map_\w+|"
                          r"_add_\w+|_parse_\w+|_text\w*|_normalise_tlp|_attribute_field_name|"
                          r"_confidence|_find_type_rule|_quote_value|threatq_document_\w+|_allocate|"
                          r"_field_new|_civil_from_days|_days_from_civil|threatq_arena_\w+|_sort_fields|"
                          r"_place_items|_compare_fields|threatq_field_name_compare|_format_\w+|_to_msec|"
-                         r"_is_plain_ascii|threatq_append_valid_utf8)")
+                         r"_is_plain_ascii|threatq_utf8_append_valid)")
 THREATQ_HTTP = re.compile(r"^(threatq_client_\w+|_write_body|_read_header|_perform|_request_page|"
                           r"_fetch_token|_check_abort|_setup_common)")
 THREATQ_MESSAGE = re.compile(r"^(threatq_message_\w+|_encode_list|_handle|_payload_size|_queue_document)")
@@ -191,8 +191,8 @@ INCLUSIVE = [
     ("__x64_sys_epoll_wait", "epoll_wait()"),
     ("__x64_sys_futex", "futex() (mutex/condvar hand-off between threads)"),
     ("curl_easy_perform", "curl_easy_perform (HTTP, all of it)"),
-    ("threatq_page_parse", "threatq_page_parse (yajl + callbacks + mapping)"),
-    ("threatq_mapping_map", "threatq_mapping_map (ECS mapping, document in the page arena)"),
+    ("threatq_mapper_parse_page", "threatq_mapper_parse_page (yajl + callbacks + mapping)"),
+    ("threatq_mapper_map", "threatq_mapper_map (ECS mapping, document in the page arena)"),
     ("threatq_message_factory_build", "threatq_message_factory_build (MESSAGE + every field)"),
     ("log_msg_get_value_handle", "  of it log_msg_get_value_handle (name -> handle, locked)"),
     ("nv_table_realloc", "  of it nv_table_realloc (the message outgrowing its first size)"),

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threatq-document.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* the list itself, when a document has more run-time named lists than this */
 #define MAX_SCANNED_NAMED_LISTS 16
+/* append_distinct_item looks items up in a table once a document has more than this */
+#define MAX_SCANNED_ITEMS 16
 
 #define THREATQ_ECS_NAME_ENTRY(id, name) [THREATQ_ECS_##id] = name,
 
@@ -82,14 +85,6 @@ threatq_document_free(ThreatqDocument *self)
     threatq_arena_unref(self->arena);
 }
 
-const ThreatqField *
-threatq_document_find(const ThreatqDocument *self, const gchar *name)
-{
-  for (guint i = 0; i < self->field_count; i++)
-    if (strcmp(self->fields[i].name, name) == 0)
-      return &self->fields[i];
-  return NULL;
-}
 
 /* ---- building --------------------------------------------------------- */
 
@@ -110,7 +105,34 @@ struct _ThreatqDocumentBuilder
   GArray *item_fill;            /* guint per field: items placed so far */
   GHashTable *named_lists;      /* name -> ThreatqList + 1, once a document has many */
   guint named_count;
+  GHashTable *distinct;         /* DistinctKey set of items[0 .. distinct_upto), once a document has many */
+  guint distinct_upto;
 };
+
+typedef struct
+{
+  ThreatqList list;
+  guint32 length;
+  const gchar *text;
+} DistinctKey;
+
+static guint
+_distinct_hash(gconstpointer key)
+{
+  const DistinctKey *k = key;
+  guint32 hash = 2166136261u ^ k->list;
+
+  for (guint32 i = 0; i < k->length; i++)
+    hash = (hash ^ (guchar) k->text[i]) * 16777619u;
+  return hash;
+}
+
+static gboolean
+_distinct_equal(gconstpointer a, gconstpointer b)
+{
+  const DistinctKey *x = a, *y = b;
+  return x->list == y->list && x->length == y->length && memcmp(x->text, y->text, x->length) == 0;
+}
 
 ThreatqDocumentBuilder *
 threatq_document_builder_new(void)
@@ -124,6 +146,7 @@ threatq_document_builder_new(void)
   self->sorted = g_ptr_array_sized_new(64);
   self->item_fill = g_array_sized_new(FALSE, TRUE, sizeof(guint), 64);
   self->named_lists = g_hash_table_new(g_str_hash, g_str_equal);
+  self->distinct = g_hash_table_new(_distinct_hash, _distinct_equal);
   return self;
 }
 
@@ -137,6 +160,7 @@ threatq_document_builder_free(ThreatqDocumentBuilder *self)
   g_ptr_array_free(self->sorted, TRUE);
   g_array_free(self->item_fill, TRUE);
   g_hash_table_destroy(self->named_lists);
+  g_hash_table_destroy(self->distinct);
   g_free(self);
 }
 
@@ -149,6 +173,9 @@ threatq_document_begin(ThreatqDocumentBuilder *self, ThreatqArena *arena)
   if (self->named_count > MAX_SCANNED_NAMED_LISTS)
     g_hash_table_remove_all(self->named_lists);
   self->named_count = 0;
+  if (self->distinct_upto)
+    g_hash_table_remove_all(self->distinct);
+  self->distinct_upto = 0;
 }
 
 ThreatqArena *
@@ -308,27 +335,67 @@ threatq_document_append_item(ThreatqDocumentBuilder *self, ThreatqList list, con
   threatq_document_append_item_ref(self, list, threatq_arena_strndup(self->arena, item, _length(item, length)));
 }
 
+/* the items appended since the last lookup join the table (their keys live in the arena) */
+static void
+_index_items(ThreatqDocumentBuilder *self)
+{
+  for (; self->distinct_upto < self->items->len; self->distinct_upto++)
+    {
+      const Item *item = &g_array_index(self->items, Item, self->distinct_upto);
+      DistinctKey *key = threatq_arena_alloc(self->arena, sizeof(DistinctKey));
+      key->list = item->list;
+      key->length = (guint32) strlen(item->text);
+      key->text = item->text;
+      g_hash_table_add(self->distinct, key);
+    }
+}
+
+static gboolean
+_has_item(ThreatqDocumentBuilder *self, ThreatqList list, const gchar *item, gsize length)
+{
+  if (self->items->len > MAX_SCANNED_ITEMS)
+    {
+      DistinctKey key = { list, (guint32) length, item };
+      _index_items(self);
+      return g_hash_table_contains(self->distinct, &key);
+    }
+  for (guint i = 0; i < self->items->len; i++)
+    {
+      const Item *existing = &g_array_index(self->items, Item, i);
+      if (existing->list == list && strncmp(existing->text, item, length) == 0 && existing->text[length] == '\0')
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* linear while the document has few items, a table lookup after: never quadratic */
 void
 threatq_document_append_distinct_item(ThreatqDocumentBuilder *self, ThreatqList list, const gchar *item,
                                       gssize length)
 {
   gsize item_length = _length(item, length);
 
-  for (guint i = 0; i < self->items->len; i++)
-    {
-      const Item *existing = &g_array_index(self->items, Item, i);
-      if (existing->list == list && strncmp(existing->text, item, item_length) == 0
-          && existing->text[item_length] == '\0')
-        return;
-    }
-  threatq_document_append_item(self, list, item, (gssize) item_length);
+  if (!_has_item(self, list, item, item_length))
+    threatq_document_append_item(self, list, item, (gssize) item_length);
 }
 
-/* the mapper adds fields nearly in order: an insertion sort is then a single pass */
+static int
+_compare_field_pointers(const void *a, const void *b)
+{
+  return _compare_fields(*(ThreatqField *const *) a, *(ThreatqField *const *) b);
+}
+
+/*
+ * The mapper adds fields nearly in order: an insertion sort is then a single
+ * pass.  A server decides the order of attribute names, though, and names
+ * that each sort to the front would make it quadratic: past a budget of
+ * moves, the rest is left to qsort (n log n).
+ */
 static void
 _sort_fields(ThreatqDocumentBuilder *self)
 {
   GPtrArray *sorted = self->sorted;
+  gsize budget = 8 * (gsize) self->field_count + 64;
 
   g_ptr_array_set_size(sorted, self->field_count);
   gpointer *pdata = sorted->pdata;
@@ -345,6 +412,15 @@ _sort_fields(ThreatqDocumentBuilder *self)
           j--;
         }
       pdata[j] = field;
+      if (G_UNLIKELY(j != i))
+        {
+          budget -= MIN(budget, (gsize) (i - j));
+          if (budget == 0)
+            {
+              qsort(pdata, sorted->len, sizeof(gpointer), _compare_field_pointers);
+              return;
+            }
+        }
     }
 }
 
@@ -424,53 +500,77 @@ _append_c(GString *out, gchar c)
   out->len++;
 }
 
+/*
+ * Room for the worst case (every byte a \u00XX escape) is reserved a chunk
+ * of input at a time: a long value grows the buffer by what it needs, not by
+ * six times its length up front.  Plain words are copied 8 bytes at a time.
+ */
+#define JSON_CHUNK 4096
+
+/* text[p..stop) escaped at o; returns the end of what was written */
+static inline gchar *
+_escape_bytes(gchar *o, const guchar *p, const guchar *stop)
+{
+  static const gchar hex[] = "0123456789abcdef";
+
+  for (; p < stop; p++)
+    {
+      guint8 escape = escapes[*p];
+      if (G_LIKELY(!escape))
+        {
+          *o++ = (gchar) *p;
+          continue;
+        }
+      *o++ = '\\';
+      if (escape == 1)
+        {
+          *o++ = 'u';
+          *o++ = '0';
+          *o++ = '0';
+          *o++ = hex[*p >> 4];
+          *o++ = hex[*p & 0xf];
+        }
+      else
+        *o++ = (gchar) escape;
+    }
+  return o;
+}
+
 static void
 _append_json_string(GString *out, const gchar *text, gsize length)
 {
-  static const gchar hex[] = "0123456789abcdef";
   const guchar *p = (const guchar *) text, *end = p + length;
-  /* the worst case: every byte a \u00XX escape; plain words are copied 8 bytes at a time */
-  gchar *o = _reserve(out, length * 6 + 2 + 8);
+  const guchar *chunk_end = p + MIN(length, JSON_CHUNK);
+  gchar *o = _reserve(out, (gsize) (chunk_end - p) * 6 + 2 + 8);
   gchar *start = o;
 
   *o++ = '"';
-  while (p < end)
+  for (;;)
     {
-      const guchar *stop = end;
-      if (end - p >= 8)
+      while (p < chunk_end)
         {
-          guint64 word;
-          memcpy(&word, p, 8);
-          if (!_word_needs_escape(word))
+          const guchar *stop = chunk_end;
+          if (chunk_end - p >= 8)
             {
-              memcpy(o, &word, 8);
-              o += 8;
-              p += 8;
-              continue;
+              guint64 word;
+              memcpy(&word, p, 8);
+              if (!_word_needs_escape(word))
+                {
+                  memcpy(o, &word, 8);
+                  o += 8;
+                  p += 8;
+                  continue;
+                }
+              stop = p + 8;
             }
-          stop = p + 8;
+          o = _escape_bytes(o, p, stop);
+          p = stop;
         }
-
-      for (; p < stop; p++)
-        {
-          guint8 escape = escapes[*p];
-          if (G_LIKELY(!escape))
-            {
-              *o++ = (gchar) *p;
-              continue;
-            }
-          *o++ = '\\';
-          if (escape == 1)
-            {
-              *o++ = 'u';
-              *o++ = '0';
-              *o++ = '0';
-              *o++ = hex[*p >> 4];
-              *o++ = hex[*p & 0xf];
-            }
-          else
-            *o++ = (gchar) escape;
-        }
+      if (p == end)
+        break;
+      out->len += (gsize) (o - start);
+      chunk_end = p + MIN((gsize) (end - p), JSON_CHUNK);
+      o = start = _reserve(out, (gsize) (chunk_end - p) * 6 + 2 + 8);
     }
   *o++ = '"';
   out->len += (gsize) (o - start);

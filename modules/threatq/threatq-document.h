@@ -44,7 +44,6 @@ typedef struct _ThreatqDocument
 } ThreatqDocument;
 
 void threatq_document_free(ThreatqDocument *self);
-const ThreatqField *threatq_document_find(const ThreatqDocument *self, const gchar *name);
 
 /*
  * The fields as one nested, compact JSON object (MESSAGE), appended to out:

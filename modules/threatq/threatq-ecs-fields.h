@@ -85,4 +85,9 @@ typedef enum
 /* the dotted name of a fixed field; NULL for THREATQ_ECS_NAMED */
 const gchar *threatq_ecs_field_name(ThreatqEcsField field);
 
+/* the run-time named fields: this prefix and the attribute's name */
+#define THREATQ_ATTRIBUTE_PREFIX "threatq.attributes."
+/* the longest name syslog-ng accepts for a name-value pair */
+#define THREATQ_MAX_FIELD_NAME_LENGTH 255
+
 #endif

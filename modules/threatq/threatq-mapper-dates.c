@@ -61,12 +61,15 @@ typedef struct
   guint year, month, day, hour, minute, second, millis;
 } DateParts;
 
+/* "2022-04-11T09:27:35": what every date starts with */
+#define DATE_TIME_LENGTH (sizeof("YYYY-MM-DDTHH:MM:SS") - 1)
+
 static gboolean
 _parse_parts(const gchar *text, gsize length, DateParts *date)
 {
   guint year, month, day, hour, minute, second, millis = 0;
 
-  if (length < 19)
+  if (length < DATE_TIME_LENGTH)
     return FALSE;
   if (!_digits(text, 4, &year) || text[4] != '-' || !_digits(text + 5, 2, &month) || text[7] != '-'
       || !_digits(text + 8, 2, &day) || (text[10] != ' ' && text[10] != 'T')
@@ -74,7 +77,7 @@ _parse_parts(const gchar *text, gsize length, DateParts *date)
       || !_digits(text + 17, 2, &second))
     return FALSE;
 
-  gsize pos = 19;
+  gsize pos = DATE_TIME_LENGTH;
   if (pos < length && text[pos] == '.')
     {
       guint scale = 100, fraction_digits = 0;

@@ -17,7 +17,12 @@ const gchar *const threatq_date_keys[THREATQ_DATE_COUNT] =
   "created_at", "updated_at", "published_at", "touched_at", "expires_at", "expired_at", "expires_calculated_at",
 };
 
-const gsize threatq_date_key_lengths[THREATQ_DATE_COUNT] = { 10, 10, 12, 10, 10, 10, 21 };
+#define KEY_LENGTH(name) (sizeof(name) - 1)
+const gsize threatq_date_key_lengths[THREATQ_DATE_COUNT] =
+{
+  KEY_LENGTH("created_at"), KEY_LENGTH("updated_at"), KEY_LENGTH("published_at"), KEY_LENGTH("touched_at"),
+  KEY_LENGTH("expires_at"), KEY_LENGTH("expired_at"), KEY_LENGTH("expires_calculated_at"),
+};
 
 /* the threatq.* fields of the dates */
 static const ThreatqEcsField date_fields[THREATQ_DATE_COUNT] =
@@ -66,10 +71,12 @@ threatq_indicator_clear(ThreatqIndicator *self)
 }
 
 /*
- * Appends text with every byte that does not start valid UTF-8 (a NUL, a lone
- * surrogate, an overlong form, ...) replaced by U+FFFD.  yajl's own check is
- * off: it misses decoded escapes such as a lone "\udc00", and rejecting the
- * page instead would stop the collection at that page for good.
+ * Appends text with every run of bytes that do not form valid UTF-8 (a NUL,
+ * a lone surrogate, an overlong form, ...) replaced by one U+FFFD.  yajl's
+ * own check is off: it misses decoded escapes such as a lone "\udc00", and
+ * rejecting the page instead would stop the collection at that page for good.
+ * One U+FFFD per run, not per byte: the text grows at most twice (one bad
+ * byte between valid ones), where per byte a value of bad bytes tripled.
  */
 #define ONES G_GUINT64_CONSTANT(0x0101010101010101)
 #define HIGHS G_GUINT64_CONSTANT(0x8080808080808080)
@@ -94,7 +101,7 @@ _is_plain_ascii(const gchar *text, gsize length)
 }
 
 void
-threatq_append_valid_utf8(GString *out, const gchar *text, gsize length)
+threatq_utf8_append_valid(GString *out, const gchar *text, gsize length)
 {
   const gchar *end = text + length;
   const gchar *invalid;
@@ -111,19 +118,62 @@ threatq_append_valid_utf8(GString *out, const gchar *text, gsize length)
     {
       g_string_append_len(out, text, invalid - text);
       g_string_append_len(out, "\xef\xbf\xbd", 3);
-      text = invalid + 1;
+      /* the rest of the run: bytes that start no valid character */
+      for (text = invalid + 1; text < end && !g_utf8_validate_len(text, MIN(end - text, 4), &invalid)
+           && invalid == text; text++)
+        ;
     }
   g_string_append_len(out, text, end - text);
 }
 
+gsize
+threatq_utf8_prefix(const gchar *text, gsize length, gsize max_length)
+{
+  if (length <= max_length)
+    return length;
+  /* back over continuation bytes: a character is at most 4 bytes */
+  gsize cut = max_length;
+  for (guint i = 0; i < 3 && cut > 0 && ((guchar) text[cut] & 0xC0) == 0x80; i++)
+    cut--;
+  return cut;
+}
+
+/* the slow path of threatq_indicator_store: a value that is or may become longer than max_length */
+static void
+_store_cut(ThreatqIndicator *self, ThreatqValue *value, const gchar *text, gsize length, gsize max_length)
+{
+  gboolean cut = length > max_length;
+
+  threatq_utf8_append_valid(self->strings, text, threatq_utf8_prefix(text, length, max_length));
+  value->length = self->strings->len - value->offset;
+  if (value->length > max_length)
+    {
+      /* repaired text can be longer than what it was made from */
+      value->length = threatq_utf8_prefix(self->strings->str + value->offset, value->length, max_length);
+      g_string_truncate(self->strings, value->offset + value->length);
+      cut = TRUE;
+    }
+  if (cut)
+    {
+      self->cut_values++;
+      self->longest_cut = MAX(self->longest_cut, length);
+    }
+}
+
 void
 threatq_indicator_store(ThreatqIndicator *self, ThreatqValue *value, ThreatqValueKind kind, const gchar *text,
-                        gsize length)
+                        gsize length, gsize max_length)
 {
   value->kind = kind;
   value->offset = self->strings->len;
-  threatq_append_valid_utf8(self->strings, text, length);
-  value->length = self->strings->len - value->offset;
+  /* repairing at most doubles the length (one U+FFFD per run of at least one bad byte) */
+  if (G_LIKELY(length <= max_length / 2))
+    {
+      threatq_utf8_append_valid(self->strings, text, length);
+      value->length = self->strings->len - value->offset;
+    }
+  else
+    _store_cut(self, value, text, length, max_length);
   g_string_append_c(self->strings, '\0');
 }
 
@@ -141,8 +191,8 @@ _valid_utf8(ThreatqArena *arena, const gchar *text)
 }
 
 void
-threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *options, gint64 received_at,
-                     ThreatqArena *arena)
+threatq_mapper_init(ThreatqMapper *self, const ThreatqMapperOptions *options, gint64 received_at,
+                    ThreatqArena *arena)
 {
   memset(self, 0, sizeof(*self));
   self->options = options;
@@ -166,10 +216,12 @@ threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *options, 
   self->received_iso = threatq_arena_strndup(arena, received_iso, length);
   self->scratch = g_string_sized_new(128);
   self->builder = threatq_document_builder_new();
+  self->max_value_length = options->max_value_length ? options->max_value_length : THREATQ_DEFAULT_MAX_VALUE_LENGTH;
+  self->max_members = options->max_members ? options->max_members : THREATQ_DEFAULT_MAX_MEMBERS;
 }
 
 void
-threatq_mapping_clear(ThreatqMapping *self)
+threatq_mapper_clear(ThreatqMapper *self)
 {
   threatq_arena_unref(self->arena);
   g_string_free(self->scratch, TRUE);
@@ -180,7 +232,7 @@ threatq_mapping_clear(ThreatqMapping *self)
 /* helpers                                                             */
 
 static const gchar *
-_text(const ThreatqMapping *self, const ThreatqValue *value, gsize *length)
+_text(const ThreatqMapper *self, const ThreatqValue *value, gsize *length)
 {
   gsize unused;
 
@@ -194,7 +246,7 @@ _text(const ThreatqMapping *self, const ThreatqValue *value, gsize *length)
 }
 
 static gboolean
-_text_equals(const ThreatqMapping *self, const ThreatqValue *value, const gchar *expected)
+_text_equals(const ThreatqMapper *self, const ThreatqValue *value, const gchar *expected)
 {
   gsize length;
   const gchar *text = _text(self, value, &length);
@@ -203,7 +255,7 @@ _text_equals(const ThreatqMapping *self, const ThreatqValue *value, const gchar 
 
 /* a value cut short (at a UTF-8 character boundary) for error.message */
 static const gchar *
-_quote_value(ThreatqMapping *self, const gchar *text, gsize length)
+_quote_value(ThreatqMapper *self, const gchar *text, gsize length)
 {
   g_string_truncate(self->scratch, 0);
   if (length <= ERROR_VALUE_LENGTH)
@@ -306,13 +358,18 @@ typedef struct
   gint64 id;
   enum { SCORE_ABSENT, SCORE_NUMBER, SCORE_OTHER } score_state;
   ScoreNumber score;
+  gint64 timestamp;             /* @timestamp in unix seconds */
+  /* the indicator's main values (NULL when absent) and its type's rule */
+  const gchar *type_name, *value, *hash;
+  gsize type_length, value_length, hash_length;
+  const struct _TypeRule *rule;
 } Mapping;
 
 static void
-_add_error(ThreatqMapping *self, Mapping *mapping, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
+_add_error(ThreatqMapper *self, Mapping *mapping, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
 
 static void
-_add_error(ThreatqMapping *self, Mapping *mapping, const gchar *format, ...)
+_add_error(ThreatqMapper *self, Mapping *mapping, const gchar *format, ...)
 {
   va_list args;
 
@@ -326,6 +383,10 @@ _add_error(ThreatqMapping *self, Mapping *mapping, const gchar *format, ...)
   g_free(message);
 }
 
+/* a string literal, by reference, its length counted by the compiler */
+#define ADD_LITERAL(document, field, literal) \
+  threatq_document_add_string_ref((document), (field), "" literal, sizeof(literal) - 1)
+
 static const gchar *
 _format_date(ThreatqDocumentBuilder *document, gint64 msec)
 {
@@ -335,7 +396,7 @@ _format_date(ThreatqDocumentBuilder *document, gint64 msec)
 }
 
 static void
-_add_text(ThreatqMapping *self, ThreatqDocumentBuilder *document, ThreatqEcsField field, const ThreatqValue *value)
+_add_text(ThreatqMapper *self, ThreatqDocumentBuilder *document, ThreatqEcsField field, const ThreatqValue *value)
 {
   gsize length;
   const gchar *text = _text(self, value, &length);
@@ -344,7 +405,7 @@ _add_text(ThreatqMapping *self, ThreatqDocumentBuilder *document, ThreatqEcsFiel
 }
 
 static void
-_parse_dates(ThreatqMapping *self, Mapping *mapping)
+_parse_dates(ThreatqMapper *self, Mapping *mapping)
 {
   for (guint i = 0; i < THREATQ_DATE_COUNT; i++)
     {
@@ -364,7 +425,7 @@ _parse_dates(ThreatqMapping *self, Mapping *mapping)
 }
 
 static void
-_parse_id(ThreatqMapping *self, Mapping *mapping)
+_parse_id(ThreatqMapper *self, Mapping *mapping)
 {
   const ThreatqValue *id = &self->indicator->id;
   gsize length;
@@ -385,7 +446,7 @@ _parse_id(ThreatqMapping *self, Mapping *mapping)
 
 /* a member of a score object: a number or a numeric string (not a boolean, not "") */
 static gboolean
-_read_score(ThreatqMapping *self, const ThreatqValue *value, ScoreNumber *number)
+_read_score(ThreatqMapper *self, const ThreatqValue *value, ScoreNumber *number)
 {
   gsize length;
   const gchar *text = _text(self, value, &length);
@@ -398,7 +459,7 @@ _read_score(ThreatqMapping *self, const ThreatqValue *value, ScoreNumber *number
  * (when numeric: an analyst's override) or else generated_score counts.
  */
 static void
-_parse_score(ThreatqMapping *self, Mapping *mapping)
+_parse_score(ThreatqMapper *self, Mapping *mapping)
 {
   const ThreatqIndicator *indicator = self->indicator;
   const ThreatqValue *score = &indicator->score;
@@ -472,7 +533,7 @@ _normalise_tlp(const gchar *text, gsize length)
 }
 
 static void
-_map_tlp(ThreatqMapping *self, ThreatqDocumentBuilder *document)
+_map_tlp(ThreatqMapper *self, ThreatqDocumentBuilder *document)
 {
   GArray *sources = self->indicator->sources;
   ThreatqList tlp = THREATQ_NO_LIST;
@@ -491,7 +552,7 @@ _map_tlp(ThreatqMapping *self, ThreatqDocumentBuilder *document)
 }
 
 static void
-_map_providers(ThreatqMapping *self, ThreatqDocumentBuilder *document)
+_map_providers(ThreatqMapper *self, ThreatqDocumentBuilder *document)
 {
   GArray *sources = self->indicator->sources;
   ThreatqList providers = THREATQ_NO_LIST;
@@ -509,37 +570,52 @@ _map_providers(ThreatqMapping *self, ThreatqDocumentBuilder *document)
     }
 }
 
-/* "Router Port" -> "threatq.attributes.router_port" in self->scratch */
+#define ATTRIBUTE_PREFIX_LENGTH (sizeof(THREATQ_ATTRIBUTE_PREFIX) - 1)
+
+/*
+ * "Router Port" -> "threatq.attributes.router_port" in self->scratch; NULL for
+ * a name no name-value pair can have: longer than THREATQ_MAX_FIELD_NAME_LENGTH
+ * or with a control character.
+ */
 static const gchar *
-_attribute_field_name(ThreatqMapping *self, const gchar *name, gsize length)
+_attribute_field_name(ThreatqMapper *self, const gchar *name, gsize length)
 {
   GString *scratch = self->scratch;
   gboolean ascii = TRUE;
 
-  g_string_set_size(scratch, 19 + length);
-  memcpy(scratch->str, "threatq.attributes.", 19);
-  gchar *out = scratch->str + 19;
+  if (length > THREATQ_MAX_ATTRIBUTE_NAME_LENGTH)
+    return NULL;
+  g_string_set_size(scratch, ATTRIBUTE_PREFIX_LENGTH + length);
+  memcpy(scratch->str, THREATQ_ATTRIBUTE_PREFIX, ATTRIBUTE_PREFIX_LENGTH);
+  gchar *out = scratch->str + ATTRIBUTE_PREFIX_LENGTH;
   for (gsize i = 0; i < length; i++)
     {
       gchar c = name[i];
+      if ((guchar) c < 0x20 || c == 0x7f)
+        return NULL;
       if ((guchar) c >= 0x80)
         ascii = FALSE;
       out[i] = c == ' ' || c == '.' ? '_' : c >= 'A' && c <= 'Z' ? (gchar) (c + ('a' - 'A')) : c;
     }
   if (!ascii)
     {
-      gchar *lower = g_utf8_strdown(scratch->str + 19, (gssize) (scratch->len - 19));
-      g_string_truncate(scratch, 19);
+      gchar *lower = g_utf8_strdown(scratch->str + ATTRIBUTE_PREFIX_LENGTH,
+                                    (gssize) (scratch->len - ATTRIBUTE_PREFIX_LENGTH));
+      g_string_truncate(scratch, ATTRIBUTE_PREFIX_LENGTH);
       g_string_append(scratch, lower);
       g_free(lower);
     }
-  return scratch->str;
+  /* lower case can be longer than upper case (U+0130) */
+  return scratch->len <= THREATQ_MAX_FIELD_NAME_LENGTH ? scratch->str : NULL;
 }
 
 static void
-_map_attributes(ThreatqMapping *self, ThreatqDocumentBuilder *document)
+_map_attributes(ThreatqMapper *self, Mapping *mapping)
 {
+  ThreatqDocumentBuilder *document = mapping->document;
   GArray *attributes = self->indicator->attributes;
+  guint unusable = 0;
+  const ThreatqAttribute *first_unusable = NULL;
 
   for (guint i = 0; i < attributes->len; i++)
     {
@@ -552,15 +628,45 @@ _map_attributes(ThreatqMapping *self, ThreatqDocumentBuilder *document)
         continue;
 
       const gchar *field_name = _attribute_field_name(self, name, name_length);
+      if (!field_name)
+        {
+          first_unusable = first_unusable ? first_unusable : attribute;
+          unusable++;
+          continue;
+        }
       ThreatqList list;
       if (!threatq_document_lookup_list(document, field_name, &list))
         list = threatq_document_add_named_list(document, field_name, self->scratch->len);
       threatq_document_append_item(document, list, value, (gssize) value_length);
     }
+  if (unusable)
+    {
+      gsize length;
+      const gchar *name = _text(self, &first_unusable->name, &length);
+      _add_error(self, mapping, "threatq.attributes: %u attributes left out, their names are longer than %"
+                 G_GSIZE_FORMAT " bytes or hold control characters; the first: '%s'", unusable,
+                 (gsize) THREATQ_MAX_ATTRIBUTE_NAME_LENGTH, _quote_value(self, name, length));
+    }
+}
+
+/* what the page parser's bounds left out of this indicator */
+static void
+_report_bounds(ThreatqMapper *self, Mapping *mapping)
+{
+  static const gchar *const list_names[THREATQ_LIST_COUNT] = { "sources", "attributes", "adversaries" };
+  const ThreatqIndicator *indicator = self->indicator;
+
+  if (indicator->cut_values)
+    _add_error(self, mapping, "%u string values were cut to %" G_GSIZE_FORMAT " bytes (the longest had %"
+               G_GSIZE_FORMAT ")", indicator->cut_values, self->max_value_length, indicator->longest_cut);
+  for (guint i = 0; i < THREATQ_LIST_COUNT; i++)
+    if (indicator->dropped[i])
+      _add_error(self, mapping, "%s: only the first %u kept, %u more left out", list_names[i],
+                 self->max_members, indicator->dropped[i]);
 }
 
 static void
-_map_adversaries(ThreatqMapping *self, ThreatqDocumentBuilder *document)
+_map_adversaries(ThreatqMapper *self, ThreatqDocumentBuilder *document)
 {
   GArray *adversaries = self->indicator->adversaries;
   ThreatqList list = THREATQ_NO_LIST;
@@ -583,7 +689,7 @@ _map_adversaries(ThreatqMapping *self, ThreatqDocumentBuilder *document)
  * url.domain see "evil.example.net/a.php" as well as "http://evil.example.net/a.php".
  */
 static void
-_map_url(ThreatqMapping *self, ThreatqDocumentBuilder *document, const gchar *value, gsize length)
+_map_url(ThreatqMapper *self, ThreatqDocumentBuilder *document, const gchar *value, gsize length)
 {
   ThreatqUrl url;
   gboolean absolute = threatq_url_parse(value, length, &url);
@@ -619,7 +725,7 @@ _map_url(ThreatqMapping *self, ThreatqDocumentBuilder *document, const gchar *va
 }
 
 static void
-_map_asn(ThreatqMapping *self, Mapping *mapping, const gchar *value, gsize length)
+_map_asn(ThreatqMapper *self, Mapping *mapping, const gchar *value, gsize length)
 {
   const gchar *digits = value;
   gsize digits_length = length;
@@ -647,7 +753,7 @@ typedef enum
   TARGET_CIDR,
 } TypeTarget;
 
-typedef struct
+typedef struct _TypeRule
 {
   const gchar *threatq_type;
   const gchar *indicator_type;
@@ -694,7 +800,7 @@ _find_type_rule(const gchar *type_name, gsize length)
 
 /* the threat.indicator.* field holding the value (all but type) */
 static void
-_map_value(ThreatqMapping *self, Mapping *mapping, const TypeRule *rule, const gchar *value, gsize length)
+_map_value(ThreatqMapper *self, Mapping *mapping, const TypeRule *rule, const gchar *value, gsize length)
 {
   switch (rule->target)
     {
@@ -716,7 +822,7 @@ _map_value(ThreatqMapping *self, Mapping *mapping, const TypeRule *rule, const g
 }
 
 static void
-_map_expiry(ThreatqMapping *self, Mapping *mapping)
+_map_expiry(ThreatqMapper *self, Mapping *mapping)
 {
   const gboolean *ok = mapping->date_ok;
   const gint64 *msec = mapping->date_msec;
@@ -750,6 +856,28 @@ _map_expiry(ThreatqMapping *self, Mapping *mapping)
                                   _format_date(mapping->document, expired_at), -1);
 }
 
+/* the indicator's JSON as received, repaired, at most THREATQ_MAX_ORIGINAL_LENGTH bytes */
+static void
+_map_original(ThreatqMapper *self, Mapping *mapping)
+{
+  const ThreatqIndicator *indicator = self->indicator;
+  gsize length = threatq_utf8_prefix(indicator->raw, indicator->raw_length, THREATQ_MAX_ORIGINAL_LENGTH);
+
+  if (length < indicator->raw_length)
+    _add_error(self, mapping, "event.original: the indicator's %" G_GSIZE_FORMAT " bytes cut to %" G_GSIZE_FORMAT,
+               indicator->raw_length, length);
+  if (g_utf8_validate_len(indicator->raw, length, NULL))
+    {
+      threatq_document_add_string(mapping->document, THREATQ_ECS_EVENT_ORIGINAL, indicator->raw, (gssize) length);
+      return;
+    }
+  GString *repaired = g_string_sized_new(length + 16);
+  threatq_utf8_append_valid(repaired, indicator->raw, length);
+  threatq_document_add_string(mapping->document, THREATQ_ECS_EVENT_ORIGINAL, repaired->str,
+                              (gssize) threatq_utf8_prefix(repaired->str, repaired->len, THREATQ_MAX_ORIGINAL_LENGTH));
+  g_string_free(repaired, TRUE);
+}
+
 static void
 _add_date_if(Mapping *mapping, ThreatqEcsField field, guint date)
 {
@@ -757,72 +885,53 @@ _add_date_if(Mapping *mapping, ThreatqEcsField field, guint date)
     threatq_document_add_string_ref(mapping->document, field, mapping->date_text[date], -1);
 }
 
-ThreatqDocument *
-threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator)
+/* @timestamp, ecs, event */
+static void
+_map_event(ThreatqMapper *self, Mapping *mapping)
 {
-  ThreatqDocumentBuilder *document = self->builder;
-  Mapping mapping = { .document = document, .errors = THREATQ_NO_LIST };
-  gint64 timestamp;
+  ThreatqDocumentBuilder *document = mapping->document;
 
-  self->indicator = indicator;
-  threatq_document_begin(document, self->arena);
-
-  gsize type_length, value_length, hash_length;
-  const gchar *type_name = _text(self, &indicator->type_name, &type_length);
-  const gchar *value = _text(self, &indicator->value, &value_length);
-  const gchar *hash = _text(self, &indicator->hash, &hash_length);
-  const TypeRule *rule = _find_type_rule(type_name, type_length);
-
-  _parse_dates(self, &mapping);
-  _parse_id(self, &mapping);
-  _parse_score(self, &mapping);
-
-  /* @timestamp, ecs, event */
-  if (mapping.date_ok[THREATQ_DATE_UPDATED_AT])
+  if (mapping->date_ok[THREATQ_DATE_UPDATED_AT])
     {
-      _add_date_if(&mapping, THREATQ_ECS_TIMESTAMP, THREATQ_DATE_UPDATED_AT);
-      timestamp = mapping.date_msec[THREATQ_DATE_UPDATED_AT] / 1000;
+      _add_date_if(mapping, THREATQ_ECS_TIMESTAMP, THREATQ_DATE_UPDATED_AT);
+      mapping->timestamp = mapping->date_msec[THREATQ_DATE_UPDATED_AT] / 1000;
     }
   else
     {
       threatq_document_add_string_ref(document, THREATQ_ECS_TIMESTAMP, self->received_iso, -1);
-      timestamp = self->received_msec / 1000;
+      mapping->timestamp = self->received_msec / 1000;
     }
-  threatq_document_add_string_ref(document, THREATQ_ECS_ECS_VERSION, "8.3.0", 5);
-  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_CATEGORY, "threat", 6);
+  ADD_LITERAL(document, THREATQ_ECS_ECS_VERSION, "8.3.0");
+  ADD_LITERAL(document, THREATQ_ECS_EVENT_CATEGORY, "threat");
   threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_CREATED, self->received_iso, -1);
-  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_DATASET, "ti_threatq.threat", 17);
-  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_KIND, "enrichment", 10);
-  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_MODULE, "ti_threatq", 10);
+  ADD_LITERAL(document, THREATQ_ECS_EVENT_DATASET, "ti_threatq.threat");
+  ADD_LITERAL(document, THREATQ_ECS_EVENT_KIND, "enrichment");
+  ADD_LITERAL(document, THREATQ_ECS_EVENT_MODULE, "ti_threatq");
   if (self->options->preserve_original)
-    {
-      if (g_utf8_validate_len(indicator->raw, indicator->raw_length, NULL))
-        threatq_document_add_string(document, THREATQ_ECS_EVENT_ORIGINAL, indicator->raw,
-                                    (gssize) indicator->raw_length);
-      else
-        {
-          GString *repaired = g_string_sized_new(indicator->raw_length + 16);
-          threatq_append_valid_utf8(repaired, indicator->raw, indicator->raw_length);
-          threatq_document_add_string(document, THREATQ_ECS_EVENT_ORIGINAL, repaired->str, (gssize) repaired->len);
-          g_string_free(repaired, TRUE);
-        }
-    }
-  threatq_document_add_string_ref(document, THREATQ_ECS_EVENT_TYPE, "indicator", 9);
+    _map_original(self, mapping);
+  ADD_LITERAL(document, THREATQ_ECS_EVENT_TYPE, "indicator");
+}
 
-  /* related */
-  if (hash || (value && rule && rule->target == TARGET_HASH))
+/* related.*, tags */
+static void
+_map_related_and_tags(ThreatqMapper *self, Mapping *mapping)
+{
+  ThreatqDocumentBuilder *document = mapping->document;
+  const TypeRule *rule = mapping->rule;
+  gboolean value_is_hash = mapping->value && rule && rule->target == TARGET_HASH;
+
+  if (mapping->hash || value_is_hash)
     {
       ThreatqList related_hash = threatq_document_add_list(document, THREATQ_ECS_RELATED_HASH);
-      if (hash)
-        threatq_document_append_item(document, related_hash, hash, (gssize) hash_length);
-      if (value && rule && rule->target == TARGET_HASH)
-        threatq_document_append_distinct_item(document, related_hash, value, (gssize) value_length);
+      if (mapping->hash)
+        threatq_document_append_item(document, related_hash, mapping->hash, (gssize) mapping->hash_length);
+      if (value_is_hash)
+        threatq_document_append_distinct_item(document, related_hash, mapping->value, (gssize) mapping->value_length);
     }
-  if (value && rule && rule->target == TARGET_IP)
-    threatq_document_append_item(document, threatq_document_add_list(document, THREATQ_ECS_RELATED_IP), value,
-                                 (gssize) value_length);
+  if (mapping->value && rule && rule->target == TARGET_IP)
+    threatq_document_append_item(document, threatq_document_add_list(document, THREATQ_ECS_RELATED_IP),
+                                 mapping->value, (gssize) mapping->value_length);
 
-  /* tags */
   if (self->options->preserve_original || self->tags[0])
     {
       ThreatqList tags = threatq_document_add_list(document, THREATQ_ECS_TAGS);
@@ -831,55 +940,94 @@ threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator)
       for (const gchar **tag = self->tags; *tag; tag++)
         threatq_document_append_item_ref(document, tags, *tag);
     }
+}
 
-  /* threat.* */
+/* threat.* */
+static void
+_map_threat(ThreatqMapper *self, Mapping *mapping)
+{
+  ThreatqDocumentBuilder *document = mapping->document;
+  const TypeRule *rule = mapping->rule;
+
   if (self->feed_name[0])
     threatq_document_add_string_ref(document, THREATQ_ECS_FEED_NAME, self->feed_name, -1);
-  if (value && rule)
-    _map_value(self, &mapping, rule, value, value_length);
-  if (mapping.score_state != SCORE_ABSENT)
-    threatq_document_add_string_ref(document, THREATQ_ECS_INDICATOR_CONFIDENCE, _confidence(&mapping), -1);
-  _add_text(self, document, THREATQ_ECS_INDICATOR_DESCRIPTION, &indicator->description);
-  _add_date_if(&mapping, THREATQ_ECS_INDICATOR_FIRST_SEEN, THREATQ_DATE_CREATED_AT);
-  _add_date_if(&mapping, THREATQ_ECS_INDICATOR_LAST_SEEN, THREATQ_DATE_TOUCHED_AT);
+  if (mapping->value && rule)
+    _map_value(self, mapping, rule, mapping->value, mapping->value_length);
+  if (mapping->score_state != SCORE_ABSENT)
+    threatq_document_add_string_ref(document, THREATQ_ECS_INDICATOR_CONFIDENCE, _confidence(mapping), -1);
+  _add_text(self, document, THREATQ_ECS_INDICATOR_DESCRIPTION, &self->indicator->description);
+  _add_date_if(mapping, THREATQ_ECS_INDICATOR_FIRST_SEEN, THREATQ_DATE_CREATED_AT);
+  _add_date_if(mapping, THREATQ_ECS_INDICATOR_LAST_SEEN, THREATQ_DATE_TOUCHED_AT);
   _map_tlp(self, document);
-  _add_date_if(&mapping, THREATQ_ECS_INDICATOR_MODIFIED_AT, THREATQ_DATE_UPDATED_AT);
+  _add_date_if(mapping, THREATQ_ECS_INDICATOR_MODIFIED_AT, THREATQ_DATE_UPDATED_AT);
   _map_providers(self, document);
   if (rule)
     {
       const gchar *indicator_type = rule->indicator_type;
       if (rule->target == TARGET_CIDR)
-        indicator_type = value && memchr(value, ':', value_length) ? "ipv6-addr" : "ipv4-addr";
+        indicator_type = mapping->value && memchr(mapping->value, ':', mapping->value_length) ? "ipv6-addr" : "ipv4-addr";
       threatq_document_add_string_ref(document, THREATQ_ECS_INDICATOR_TYPE, indicator_type, -1);
     }
-
-  /* threatq.* */
-  _map_adversaries(self, document);
-  _map_attributes(self, document);
-  _add_text(self, document, THREATQ_ECS_THREATQ_CLASS, &indicator->klass);
-  _add_date_if(&mapping, THREATQ_ECS_THREATQ_CREATED_AT, THREATQ_DATE_CREATED_AT);
-  _add_date_if(&mapping, THREATQ_ECS_THREATQ_EXPIRED_AT, THREATQ_DATE_EXPIRED_AT);
-  _add_date_if(&mapping, THREATQ_ECS_THREATQ_EXPIRES_AT, THREATQ_DATE_EXPIRES_AT);
-  _add_date_if(&mapping, THREATQ_ECS_THREATQ_EXPIRES_CALCULATED_AT, THREATQ_DATE_EXPIRES_CALCULATED_AT);
-  if (hash)
-    threatq_document_add_string(document, THREATQ_ECS_THREATQ_HASH, hash, (gssize) hash_length);
-  if (mapping.has_id)
-    threatq_document_add_integer(document, THREATQ_ECS_THREATQ_ID, mapping.id);
-  if (value)
-    threatq_document_add_string(document, THREATQ_ECS_THREATQ_INDICATOR_VALUE, value, (gssize) value_length);
-  _map_expiry(self, &mapping);
-  _add_date_if(&mapping, THREATQ_ECS_THREATQ_PUBLISHED_AT, THREATQ_DATE_PUBLISHED_AT);
-  if (mapping.score_state == SCORE_NUMBER && mapping.score.integral)
-    threatq_document_add_integer(document, THREATQ_ECS_THREATQ_SCORE, mapping.score.integer);
-  else if (mapping.score_state == SCORE_NUMBER)
-    threatq_document_add_number(document, THREATQ_ECS_THREATQ_SCORE, mapping.score.decimal,
-                                (gssize) mapping.score.decimal_length);
-  _add_text(self, document, THREATQ_ECS_THREATQ_STATUS, &indicator->status_name);
-  _add_date_if(&mapping, THREATQ_ECS_THREATQ_TOUCHED_AT, THREATQ_DATE_TOUCHED_AT);
-  if (type_name)
-    threatq_document_add_string(document, THREATQ_ECS_THREATQ_TYPE, type_name, (gssize) type_length);
-  _add_date_if(&mapping, THREATQ_ECS_THREATQ_UPDATED_AT, THREATQ_DATE_UPDATED_AT);
-
-  return threatq_document_finish(document, timestamp);
 }
 
+/* threatq.* */
+static void
+_map_threatq(ThreatqMapper *self, Mapping *mapping)
+{
+  ThreatqDocumentBuilder *document = mapping->document;
+  const ThreatqIndicator *indicator = self->indicator;
+
+  _map_adversaries(self, document);
+  _map_attributes(self, mapping);
+  _add_text(self, document, THREATQ_ECS_THREATQ_CLASS, &indicator->klass);
+  _add_date_if(mapping, THREATQ_ECS_THREATQ_CREATED_AT, THREATQ_DATE_CREATED_AT);
+  _add_date_if(mapping, THREATQ_ECS_THREATQ_EXPIRED_AT, THREATQ_DATE_EXPIRED_AT);
+  _add_date_if(mapping, THREATQ_ECS_THREATQ_EXPIRES_AT, THREATQ_DATE_EXPIRES_AT);
+  _add_date_if(mapping, THREATQ_ECS_THREATQ_EXPIRES_CALCULATED_AT, THREATQ_DATE_EXPIRES_CALCULATED_AT);
+  if (mapping->hash)
+    threatq_document_add_string(document, THREATQ_ECS_THREATQ_HASH, mapping->hash, (gssize) mapping->hash_length);
+  if (mapping->has_id)
+    threatq_document_add_integer(document, THREATQ_ECS_THREATQ_ID, mapping->id);
+  if (mapping->value)
+    threatq_document_add_string(document, THREATQ_ECS_THREATQ_INDICATOR_VALUE, mapping->value,
+                                (gssize) mapping->value_length);
+  _map_expiry(self, mapping);
+  _add_date_if(mapping, THREATQ_ECS_THREATQ_PUBLISHED_AT, THREATQ_DATE_PUBLISHED_AT);
+  if (mapping->score_state == SCORE_NUMBER && mapping->score.integral)
+    threatq_document_add_integer(document, THREATQ_ECS_THREATQ_SCORE, mapping->score.integer);
+  else if (mapping->score_state == SCORE_NUMBER)
+    threatq_document_add_number(document, THREATQ_ECS_THREATQ_SCORE, mapping->score.decimal,
+                                (gssize) mapping->score.decimal_length);
+  _add_text(self, document, THREATQ_ECS_THREATQ_STATUS, &indicator->status_name);
+  _add_date_if(mapping, THREATQ_ECS_THREATQ_TOUCHED_AT, THREATQ_DATE_TOUCHED_AT);
+  if (mapping->type_name)
+    threatq_document_add_string(document, THREATQ_ECS_THREATQ_TYPE, mapping->type_name,
+                                (gssize) mapping->type_length);
+  _add_date_if(mapping, THREATQ_ECS_THREATQ_UPDATED_AT, THREATQ_DATE_UPDATED_AT);
+}
+
+/* Values are worked out first, then the fields added section by section, in (nearly) the order they sort in. */
+ThreatqDocument *
+threatq_mapper_map(ThreatqMapper *self, const ThreatqIndicator *indicator)
+{
+  Mapping mapping = { .document = self->builder, .errors = THREATQ_NO_LIST };
+
+  self->indicator = indicator;
+  threatq_document_begin(self->builder, self->arena);
+
+  mapping.type_name = _text(self, &indicator->type_name, &mapping.type_length);
+  mapping.value = _text(self, &indicator->value, &mapping.value_length);
+  mapping.hash = _text(self, &indicator->hash, &mapping.hash_length);
+  mapping.rule = _find_type_rule(mapping.type_name, mapping.type_length);
+
+  _report_bounds(self, &mapping);
+  _parse_dates(self, &mapping);
+  _parse_id(self, &mapping);
+  _parse_score(self, &mapping);
+
+  _map_event(self, &mapping);
+  _map_related_and_tags(self, &mapping);
+  _map_threat(self, &mapping);
+  _map_threatq(self, &mapping);
+  return threatq_document_finish(self->builder, mapping.timestamp);
+}

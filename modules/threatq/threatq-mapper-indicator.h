@@ -54,6 +54,15 @@ typedef struct _ThreatqAttribute
   ThreatqValue value;
 } ThreatqAttribute;
 
+/* the lists of an indicator that are bounded by max_members */
+enum
+{
+  THREATQ_LIST_SOURCES,
+  THREATQ_LIST_ATTRIBUTES,
+  THREATQ_LIST_ADVERSARIES,
+  THREATQ_LIST_COUNT
+};
+
 typedef struct _ThreatqIndicator
 {
   ThreatqValue id, value, type_name, klass, hash, score, status_name, description;
@@ -65,17 +74,24 @@ typedef struct _ThreatqIndicator
   GString *strings;             /* every value's text, NUL-terminated */
   const gchar *raw;             /* the indicator's JSON text as received */
   gsize raw_length;
+  /* what the bounds left out, for error.message */
+  guint cut_values;             /* string values longer than max_value_length */
+  gsize longest_cut;            /* the longest of them, in bytes as received */
+  guint dropped[THREATQ_LIST_COUNT];    /* members past max_members */
 } ThreatqIndicator;
 
 void threatq_indicator_init(ThreatqIndicator *self);
 void threatq_indicator_reset(ThreatqIndicator *self);
 void threatq_indicator_clear(ThreatqIndicator *self);
-void threatq_append_valid_utf8(GString *out, const gchar *text, gsize length);
+void threatq_utf8_append_valid(GString *out, const gchar *text, gsize length);
+/* keeps at most max_length bytes (cut at a character boundary, counted in cut_values) */
 void threatq_indicator_store(ThreatqIndicator *self, ThreatqValue *value, ThreatqValueKind kind,
-                             const gchar *text, gsize length);
+                             const gchar *text, gsize length, gsize max_length);
+/* the longest prefix of text[0..length) no longer than max_length that ends at a UTF-8 character boundary */
+gsize threatq_utf8_prefix(const gchar *text, gsize length, gsize max_length);
 
 /* What every indicator of a page is mapped with. */
-typedef struct _ThreatqMapping
+typedef struct _ThreatqMapper
 {
   const ThreatqMapperOptions *options;
   ThreatqArena *arena;          /* the documents' memory: one per page */
@@ -85,13 +101,15 @@ typedef struct _ThreatqMapping
   const gchar *received_iso;    /* in the arena */
   GString *scratch;
   ThreatqDocumentBuilder *builder;     /* reused by every document */
+  gsize max_value_length;       /* the options' bounds, defaults filled in */
+  guint max_members;
   const ThreatqIndicator *indicator;   /* the one being mapped */
-} ThreatqMapping;
+} ThreatqMapper;
 
 /* arena: where the documents go (a reference is taken) */
-void threatq_mapping_init(ThreatqMapping *self, const ThreatqMapperOptions *options, gint64 received_at,
-                          ThreatqArena *arena);
-void threatq_mapping_clear(ThreatqMapping *self);
-ThreatqDocument *threatq_mapping_map(ThreatqMapping *self, const ThreatqIndicator *indicator);
+void threatq_mapper_init(ThreatqMapper *self, const ThreatqMapperOptions *options, gint64 received_at,
+                         ThreatqArena *arena);
+void threatq_mapper_clear(ThreatqMapper *self);
+ThreatqDocument *threatq_mapper_map(ThreatqMapper *self, const ThreatqIndicator *indicator);
 
 #endif

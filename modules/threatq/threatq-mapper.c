@@ -15,6 +15,8 @@ G_DEFINE_QUARK(threatq-mapper-error-quark, threatq_mapper_error)
 
 #define MAX_DURATION_SECONDS (G_GINT64_CONSTANT(10000) * 366 * 86400)
 #define EXCERPT_LENGTH 60
+/* the stop flag is read once per indicator and once per this many JSON tokens */
+#define STOP_CHECK_TOKENS 4096
 
 /* ------------------------------------------------------------------ */
 /* parser state                                                        */
@@ -77,13 +79,20 @@ typedef struct
   gsize raw_start;                  /* where the current indicator's '{' is */
 
   ThreatqIndicator indicator;
-  ThreatqMapping mapping;
+  ThreatqMapper mapper;
   ThreatqDocumentFunc emit;
   gpointer emit_data;
   ThreatqDocument *single_document;
 
-  ThreatqPage *page;
+  ThreatqPageSummary *page;
   GError *error;                    /* a shape error found by a callback */
+
+  /* bounds (docs/limits.md) */
+  gsize max_value_length;
+  guint max_members;
+  guint max_indicators;
+  const gint *stop;                 /* may be NULL */
+  guint tokens;                     /* since the stop flag was last read */
 } Parser;
 
 /* ------------------------------------------------------------------ */
@@ -102,6 +111,26 @@ _shape_error(Parser *self, const gchar *problem)
   if (!self->error)
     g_set_error(&self->error, THREATQ_MAPPER_ERROR, THREATQ_MAPPER_ERROR_SHAPE, "%s", problem);
   return 0;
+}
+
+static gboolean
+_stop_requested(Parser *self)
+{
+  if (!self->stop || !g_atomic_int_get(self->stop))
+    return FALSE;
+  if (!self->error)
+    g_set_error(&self->error, THREATQ_MAPPER_ERROR, THREATQ_MAPPER_ERROR_STOPPED, "stopping");
+  return TRUE;
+}
+
+/* every token: FALSE (the parse ends) when the stop flag is raised, read every STOP_CHECK_TOKENS tokens */
+static inline gboolean
+_count_token(Parser *self)
+{
+  if (G_LIKELY(++self->tokens < STOP_CHECK_TOKENS))
+    return TRUE;
+  self->tokens = 0;
+  return !_stop_requested(self);
 }
 
 static gboolean
@@ -193,6 +222,8 @@ _scalar_slot(Parser *self, Key key)
 static int
 _scalar(Parser *self, ThreatqValueKind kind, const gchar *text, gsize length)
 {
+  if (!_count_token(self))
+    return 0;
   if (self->skip)
     return 1;
   if (self->depth == 0)
@@ -209,7 +240,7 @@ _scalar(Parser *self, ThreatqValueKind kind, const gchar *text, gsize length)
       if (key == KEY_NEXT_CURSOR && kind == THREATQ_VALUE_STRING)
         {
           GString *cursor = g_string_sized_new(length + 1);
-          threatq_append_valid_utf8(cursor, text, length);
+          threatq_utf8_append_valid(cursor, text, length);
           g_free(self->page->next_cursor);
           self->page->next_cursor = g_string_free(cursor, FALSE);
         }
@@ -229,7 +260,7 @@ _scalar(Parser *self, ThreatqValueKind kind, const gchar *text, gsize length)
   if (kind == THREATQ_VALUE_ABSENT)
     slot->kind = THREATQ_VALUE_ABSENT;
   else
-    threatq_indicator_store(&self->indicator, slot, kind, text, length);
+    threatq_indicator_store(&self->indicator, slot, kind, text, length, self->max_value_length);
   return 1;
 }
 
@@ -344,90 +375,125 @@ _on_map_key(void *ctx, const unsigned char *key, size_t length)
   return 1;
 }
 
+/* a member of one of the indicator's lists, unless the list is full */
+static int
+_list_member(Parser *self, guint list, GArray *members, FrameType frame)
+{
+  if (members->len >= self->max_members)
+    {
+      self->indicator.dropped[list]++;
+      self->skip = 1;
+      return 1;
+    }
+  g_array_set_size(members, members->len + 1);
+  return _push(self, frame);
+}
+
+static int
+_indicator_start(Parser *self)
+{
+  if (self->page->documents >= self->max_indicators)
+    {
+      if (!self->error)
+        g_set_error(&self->error, THREATQ_MAPPER_ERROR, THREATQ_MAPPER_ERROR_SHAPE,
+                    "the page holds more than %u indicators", self->max_indicators);
+      return 0;
+    }
+  _begin_indicator(self);
+  return _push(self, FRAME_INDICATOR);
+}
+
+static int
+_skip(Parser *self)
+{
+  self->skip = 1;
+  return 1;
+}
+
+/* an object or array as a member of the indicator: the frame it opens, or skipped */
+static int
+_indicator_container(Parser *self, Key key, gboolean is_map)
+{
+  if (is_map && key == KEY_TYPE)
+    return _push(self, FRAME_TYPE);
+  if (is_map && key == KEY_STATUS)
+    return _push(self, FRAME_STATUS);
+  if (!is_map && key == KEY_SOURCES)
+    return _push(self, FRAME_SOURCES);
+  if (!is_map && key == KEY_ATTRIBUTES)
+    return _push(self, FRAME_ATTRIBUTES);
+  if (!is_map && key == KEY_ADVERSARIES)
+    return _push(self, FRAME_ADVERSARIES);
+  if (is_map && key == KEY_SCORE)
+    {
+      /* the members are read into manual_score and generated_score */
+      self->indicator.score.kind = THREATQ_VALUE_CONTAINER;
+      return _push(self, FRAME_SCORE);
+    }
+
+  ThreatqValue *slot = _indicator_slot(self, key);
+  if (slot && (key == KEY_ID || key == KEY_SCORE))
+    slot->kind = THREATQ_VALUE_CONTAINER;
+  return _skip(self);
+}
+
+/* the outermost value: the page, or in single mode the indicator */
+static int
+_root_container(Parser *self, gboolean is_map)
+{
+  if (!is_map)
+    return _shape_error(self, self->single ? "the indicator is not a JSON object" : "the page is not a JSON object");
+  if (!self->single)
+    return _push(self, FRAME_PAGE);
+  _begin_indicator(self);
+  return _push(self, FRAME_INDICATOR);
+}
+
 static int
 _container_start(Parser *self, gboolean is_map)
 {
+  if (!_count_token(self))
+    return 0;
+  /* yajl keeps a byte per level, the skipping here a counter: neither recurses, but no page is this deep */
+  if (self->depth + self->skip >= THREATQ_MAX_PAGE_DEPTH)
+    return _shape_error(self, "the page is nested deeper than " G_STRINGIFY(THREATQ_MAX_PAGE_DEPTH) " levels");
   if (self->skip)
     {
       self->skip++;
       return 1;
     }
   if (self->depth == 0)
-    {
-      if (!is_map)
-        return _shape_error(self, self->single ? "the indicator is not a JSON object"
-                            : "the page is not a JSON object");
-      if (!self->single)
-        return _push(self, FRAME_PAGE);
-      _begin_indicator(self);
-      return _push(self, FRAME_INDICATOR);
-    }
+    return _root_container(self, is_map);
 
   Key key = self->key;
-  FrameType next;
   self->key = KEY_NONE;
 
   switch (self->frames[self->depth - 1])
     {
     case FRAME_PAGE:
       if (key != KEY_DATA)
-        goto skip;
+        return _skip(self);
       return _push(self, is_map ? FRAME_DATA_OBJECT : FRAME_DATA_ARRAY);
     case FRAME_DATA_ARRAY:
       if (!is_map)
         {
           self->page->malformed_items++;
-          goto skip;
+          return _skip(self);
         }
-      _begin_indicator(self);
-      return _push(self, FRAME_INDICATOR);
+      return _indicator_start(self);
     case FRAME_INDICATOR:
-      if (is_map && key == KEY_TYPE)
-        next = FRAME_TYPE;
-      else if (is_map && key == KEY_STATUS)
-        next = FRAME_STATUS;
-      else if (!is_map && key == KEY_SOURCES)
-        next = FRAME_SOURCES;
-      else if (!is_map && key == KEY_ATTRIBUTES)
-        next = FRAME_ATTRIBUTES;
-      else if (!is_map && key == KEY_ADVERSARIES)
-        next = FRAME_ADVERSARIES;
-      else if (is_map && key == KEY_SCORE)
-        {
-          /* the members are read into manual_score and generated_score */
-          self->indicator.score.kind = THREATQ_VALUE_CONTAINER;
-          next = FRAME_SCORE;
-        }
-      else
-        {
-          ThreatqValue *slot = _indicator_slot(self, key);
-          if (slot && (key == KEY_ID || key == KEY_SCORE))
-            slot->kind = THREATQ_VALUE_CONTAINER;
-          goto skip;
-        }
-      return _push(self, next);
+      return _indicator_container(self, key, is_map);
     case FRAME_SOURCES:
-      if (!is_map)
-        goto skip;
-      g_array_set_size(self->indicator.sources, self->indicator.sources->len + 1);
-      return _push(self, FRAME_SOURCE);
+      return is_map ? _list_member(self, THREATQ_LIST_SOURCES, self->indicator.sources, FRAME_SOURCE) : _skip(self);
     case FRAME_ATTRIBUTES:
-      if (!is_map)
-        goto skip;
-      g_array_set_size(self->indicator.attributes, self->indicator.attributes->len + 1);
-      return _push(self, FRAME_ATTRIBUTE);
+      return is_map ? _list_member(self, THREATQ_LIST_ATTRIBUTES, self->indicator.attributes, FRAME_ATTRIBUTE)
+             : _skip(self);
     case FRAME_ADVERSARIES:
-      if (!is_map)
-        goto skip;
-      g_array_set_size(self->indicator.adversaries, self->indicator.adversaries->len + 1);
-      return _push(self, FRAME_ADVERSARY);
+      return is_map ? _list_member(self, THREATQ_LIST_ADVERSARIES, self->indicator.adversaries, FRAME_ADVERSARY)
+             : _skip(self);
     default:
-      goto skip;
+      return _skip(self);
     }
-
-skip:
-  self->skip = 1;
-  return 1;
 }
 
 static int
@@ -458,7 +524,7 @@ _container_end(Parser *self)
 
   self->indicator.raw_length = yajl_get_bytes_consumed(self->handle) - self->raw_start;
   self->indicator.raw = self->input + self->raw_start;
-  ThreatqDocument *document = threatq_mapping_map(&self->mapping, &self->indicator);
+  ThreatqDocument *document = threatq_mapper_map(&self->mapper, &self->indicator);
   if (self->single)
     {
       threatq_document_free(self->single_document);
@@ -467,7 +533,7 @@ _container_end(Parser *self)
     }
   self->page->documents++;
   self->emit(document, self->emit_data);
-  return 1;
+  return !_stop_requested(self);
 }
 
 static int
@@ -494,18 +560,21 @@ static const yajl_callbacks callbacks =
 
 static void
 _parser_init(Parser *self, const gchar *input, gsize length, const ThreatqMapperOptions *options,
-             gint64 received_at, gboolean single, ThreatqPage *page)
+             gint64 received_at, gboolean single, ThreatqPageSummary *page)
 {
   memset(self, 0, sizeof(*self));
   self->input = input;
   self->input_length = length;
   self->single = single;
   self->page = page;
+  self->max_indicators = options->max_indicators ? options->max_indicators : THREATQ_DEFAULT_MAX_INDICATORS;
   threatq_indicator_init(&self->indicator);
   /* one arena for the page: its documents are freed together, a page later */
   ThreatqArena *arena = threatq_arena_new();
-  threatq_mapping_init(&self->mapping, options, received_at, arena);
+  threatq_mapper_init(&self->mapper, options, received_at, arena);
   threatq_arena_unref(arena);
+  self->max_value_length = self->mapper.max_value_length;
+  self->max_members = self->mapper.max_members;
   self->handle = yajl_alloc(&callbacks, NULL, self);
   /* strings are repaired where they are stored (threatq_indicator_store) */
   yajl_config(self->handle, yajl_dont_validate_strings, 1);
@@ -516,7 +585,7 @@ _parser_clear(Parser *self)
 {
   yajl_free(self->handle);
   threatq_indicator_clear(&self->indicator);
-  threatq_mapping_clear(&self->mapping);
+  threatq_mapper_clear(&self->mapper);
   threatq_document_free(self->single_document);
   if (self->error)
     g_error_free(self->error);
@@ -581,8 +650,9 @@ _run(Parser *self, GError **error)
 }
 
 gboolean
-threatq_page_parse(const gchar *body, gsize length, const ThreatqMapperOptions *options, gint64 received_at,
-                   ThreatqDocumentFunc emit, gpointer user_data, ThreatqPage *page, GError **error)
+threatq_mapper_parse_page(const gchar *body, gsize length, const ThreatqMapperOptions *options, gint64 received_at,
+                          ThreatqDocumentFunc emit, gpointer user_data, const gint *stop, ThreatqPageSummary *page,
+                          GError **error)
 {
   Parser parser;
   gboolean result;
@@ -592,21 +662,22 @@ threatq_page_parse(const gchar *body, gsize length, const ThreatqMapperOptions *
   _parser_init(&parser, body, length, options, received_at, FALSE, page);
   parser.emit = emit;
   parser.emit_data = user_data;
+  parser.stop = stop;
   result = _run(&parser, error);
   _parser_clear(&parser);
   return result;
 }
 
 void
-threatq_page_clear(ThreatqPage *page)
+threatq_page_summary_clear(ThreatqPageSummary *page)
 {
   g_free(page->next_cursor);
   memset(page, 0, sizeof(*page));
 }
 
 ThreatqDocument *
-threatq_map_indicator_json(const gchar *json, gsize length, const ThreatqMapperOptions *options,
-                           gint64 received_at, GError **error)
+threatq_mapper_map_json(const gchar *json, gsize length, const ThreatqMapperOptions *options,
+                        gint64 received_at, GError **error)
 {
   Parser parser;
   ThreatqDocument *document = NULL;

@@ -1,18 +1,45 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threatq-message.h"
 #include "str-repr/encode.h"
+#include "messages.h"
+
+/* names refused a handle that one factory remembers, so as not to ask the registry again */
+#define MAX_CACHED_REFUSALS 4096
+/* a render buffer grown past this by one message is given back after it */
+#define MAX_KEPT_BUFFER (1024 * 1024)
+#define INITIAL_JSON_BUFFER 8192
+#define INITIAL_LIST_BUFFER 256
+/* how much of a refused name the log shows */
+#define LOGGED_NAME_LENGTH 100
+
+/*
+ * The attribute names given a name-value handle, process-wide: syslog-ng's
+ * registry never forgets a name, across reloads too, so a server sending
+ * ever new names would grow it without end.
+ */
+static GMutex registry_lock;
+static GHashTable *registered_names;   /* name -> NVHandle, at most THREATQ_MAX_ATTRIBUTE_NAMES */
+
+typedef enum
+{
+  REFUSED_FULL,               /* the process has THREATQ_MAX_ATTRIBUTE_NAMES names already */
+  REFUSED_INVALID,            /* too long or a control character: syslog-ng would log an error per message */
+  REFUSED_KINDS
+} RefusedKind;
 
 /*
  * log_msg_get_value_handle() takes the registry's lock on every call; the
  * field names repeat from one indicator to the next, so remember them: the
- * fixed ones by number, attribute names (free text) in a table, up to a bound.
+ * fixed ones by number, attribute names (free text) in a table.
  */
-#define THREATQ_MAX_CACHED_HANDLES 4096
-
 struct _ThreatqMessageFactory
 {
   NVHandle fixed_handles[THREATQ_ECS_FIELD_COUNT];
-  GHashTable *handles;        /* attribute field name -> NVHandle */
+  GHashTable *handles;        /* attribute field name -> NVHandle, or 0 for a refused name */
+  guint refusals;             /* the 0 entries in handles */
+  gboolean logged[REFUSED_KINDS];
+  const gchar *driver_id;
+  ThreatqStats *stats;
   GString *list_buffer;
   GString *json_buffer;
 };
@@ -25,9 +52,17 @@ threatq_message_factory_new(void)
   for (guint field = THREATQ_ECS_NAMED + 1; field < THREATQ_ECS_FIELD_COUNT; field++)
     self->fixed_handles[field] = log_msg_get_value_handle(threatq_ecs_field_name(field));
   self->handles = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  self->list_buffer = g_string_sized_new(256);
-  self->json_buffer = g_string_sized_new(8192);
+  self->list_buffer = g_string_sized_new(INITIAL_LIST_BUFFER);
+  self->json_buffer = g_string_sized_new(INITIAL_JSON_BUFFER);
+  self->driver_id = "threatq";
   return self;
+}
+
+void
+threatq_message_factory_set_owner(ThreatqMessageFactory *self, const gchar *driver_id, ThreatqStats *stats)
+{
+  self->driver_id = driver_id;
+  self->stats = stats;
 }
 
 void
@@ -41,21 +76,86 @@ threatq_message_factory_free(ThreatqMessageFactory *self)
   g_free(self);
 }
 
+static gboolean
+_usable_name(const gchar *name, gsize length)
+{
+  if (length == 0 || length > THREATQ_MAX_FIELD_NAME_LENGTH)
+    return FALSE;
+  for (gsize i = 0; i < length; i++)
+    if ((guchar) name[i] < 0x20 || name[i] == 0x7f)
+      return FALSE;
+  return TRUE;
+}
+
+/* the process-wide handle of an attribute field name, 0 with *refused set when it gets none */
+static NVHandle
+_register(const gchar *name, gsize length, RefusedKind *refused)
+{
+  if (!_usable_name(name, length))
+    {
+      *refused = REFUSED_INVALID;
+      return 0;
+    }
+  g_mutex_lock(&registry_lock);
+  if (!registered_names)
+    registered_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  NVHandle handle = GPOINTER_TO_UINT(g_hash_table_lookup(registered_names, name));
+  if (!handle && g_hash_table_size(registered_names) < THREATQ_MAX_ATTRIBUTE_NAMES)
+    {
+      handle = log_msg_get_value_handle(name);
+      if (handle)
+        g_hash_table_insert(registered_names, g_strndup(name, length), GUINT_TO_POINTER(handle));
+    }
+  g_mutex_unlock(&registry_lock);
+  *refused = REFUSED_FULL;
+  return handle;
+}
+
+/* once per factory and kind of refusal: a server sending new names with every page must not flood the log */
+static void
+_log_refusal(ThreatqMessageFactory *self, RefusedKind kind, const gchar *name, gsize length)
+{
+  if (self->logged[kind])
+    return;
+  self->logged[kind] = TRUE;
+  gchar *shown = g_strndup(name, MIN(length, LOGGED_NAME_LENGTH));
+  /* a server's control characters do not reach the log as they are */
+  for (gchar *c = shown; *c; c++)
+    if ((guchar) *c < 0x20 || *c == 0x7f)
+      *c = '?';
+  if (kind == REFUSED_FULL)
+    msg_warning("threatq: more distinct attribute names than syslog-ng keeps as name-value pairs; "
+                "the others stay in MESSAGE only (logged once)",
+                evt_tag_str("driver", self->driver_id), evt_tag_int("limit", THREATQ_MAX_ATTRIBUTE_NAMES),
+                evt_tag_str("name", shown));
+  else
+    msg_warning("threatq: an attribute name cannot be a name-value name (too long or a control character); "
+                "it stays in MESSAGE only (logged once)",
+                evt_tag_str("driver", self->driver_id), evt_tag_int("length", (gint) length),
+                evt_tag_str("name", shown));
+  g_free(shown);
+}
+
 static NVHandle
 _handle(ThreatqMessageFactory *self, const ThreatqField *field)
 {
   if (field->id != THREATQ_ECS_NAMED)
     return self->fixed_handles[field->id];
 
-  const gchar *name = field->name;
-  NVHandle handle = GPOINTER_TO_UINT(g_hash_table_lookup(self->handles, name));
+  gpointer cached;
+  if (g_hash_table_lookup_extended(self->handles, field->name, NULL, &cached))
+    return GPOINTER_TO_UINT(cached);
 
-  if (handle)
-    return handle;
-
-  handle = log_msg_get_value_handle(name);
-  if (handle && g_hash_table_size(self->handles) < THREATQ_MAX_CACHED_HANDLES)
-    g_hash_table_insert(self->handles, g_strdup(name), GUINT_TO_POINTER(handle));
+  RefusedKind refused;
+  NVHandle handle = _register(field->name, field->name_length, &refused);
+  if (!handle)
+    {
+      _log_refusal(self, refused, field->name, field->name_length);
+      if (self->refusals >= MAX_CACHED_REFUSALS)
+        return 0;
+      self->refusals++;
+    }
+  g_hash_table_insert(self->handles, g_strndup(field->name, field->name_length), GUINT_TO_POINTER(handle));
   return handle;
 }
 
@@ -73,6 +173,22 @@ _encode_list(ThreatqMessageFactory *self, const ThreatqField *list, gsize *lengt
     }
   *length = buffer->len;
   return buffer->str;
+}
+
+/* a huge document must not keep its buffers' size for the life of the source */
+static void
+_trim_buffers(ThreatqMessageFactory *self)
+{
+  if (self->json_buffer->allocated_len > MAX_KEPT_BUFFER)
+    {
+      g_string_free(self->json_buffer, TRUE);
+      self->json_buffer = g_string_sized_new(INITIAL_JSON_BUFFER);
+    }
+  if (self->list_buffer->allocated_len > MAX_KEPT_BUFFER)
+    {
+      g_string_free(self->list_buffer, TRUE);
+      self->list_buffer = g_string_sized_new(INITIAL_LIST_BUFFER);
+    }
 }
 
 /* MESSAGE and the name-value pairs together: sized up front, the table never grows. */
@@ -99,6 +215,13 @@ threatq_message_factory_build(ThreatqMessageFactory *self, const ThreatqDocument
       const gchar *list;
       gsize length;
 
+      if (!handle)
+        {
+          if (self->stats)
+            threatq_stats_add(self->stats, THREATQ_STAT_UNPAIRED_ATTRIBUTES, 1);
+          continue;
+        }
+
       switch (field->type)
         {
         case THREATQ_FIELD_STRING:
@@ -120,5 +243,6 @@ threatq_message_factory_build(ThreatqMessageFactory *self, const ThreatqDocument
   msg->timestamps[LM_TS_STAMP].ut_sec = document->timestamp;
   msg->timestamps[LM_TS_STAMP].ut_usec = 0;
   msg->timestamps[LM_TS_STAMP].ut_gmtoff = 0;
+  _trim_buffers(self);
   return msg;
 }

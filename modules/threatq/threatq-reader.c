@@ -15,6 +15,7 @@ struct _ThreatqReader
   GMutex lock;
   GCond changed;                /* a page was taken or published, or stop was asked */
   gboolean stopping;
+  gint stop_flag;               /* the same, read without the lock by the page parser */
   ThreatqReaderPage *ready;     /* at most one page ahead: memory stays bounded by the page size */
   GQueue finished;              /* pages given back, to free in the reader thread */
 
@@ -178,17 +179,21 @@ static gint64
 _accept_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *page_url)
 {
   ThreatqReaderPage *page = g_new0(ThreatqReaderPage, 1);
-  ThreatqPage parsed = { 0 };
+  ThreatqPageSummary parsed = { 0 };
   GError *error = NULL;
   gint64 delay;
 
-  if (!threatq_page_parse(response->body->str, response->body->len, self->options->mapper_options,
-                          response->received_at, _queue_document, page, &parsed, &error))
+  if (!threatq_mapper_parse_page(response->body->str, response->body->len, self->options->mapper_options,
+                                 response->received_at, _queue_document, page, &self->stop_flag, &parsed, &error))
     {
       threatq_reader_page_free(page);
-      delay = _reject_page(self, response, page_url, error->message);
+      /* stopping: _run() sees it next, nothing to count or log */
+      if (g_error_matches(error, THREATQ_MAPPER_ERROR, THREATQ_MAPPER_ERROR_STOPPED))
+        delay = 0;
+      else
+        delay = _reject_page(self, response, page_url, error->message);
       g_error_free(error);
-      threatq_page_clear(&parsed);
+      threatq_page_summary_clear(&parsed);
       return delay;
     }
 
@@ -202,13 +207,13 @@ _accept_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *
   if (parsed.documents + parsed.malformed_items == 0)
     {
       threatq_reader_page_free(page);
-      threatq_page_clear(&parsed);
+      threatq_page_summary_clear(&parsed);
       return _end_cycle(self);
     }
   if (!parsed.next_cursor || !parsed.next_cursor[0])
     {
       threatq_reader_page_free(page);
-      threatq_page_clear(&parsed);
+      threatq_page_summary_clear(&parsed);
       return _reject_page(self, response, page_url, "the page has data but no nextCursorMark");
     }
   /* a cursor the next request or the persist entry cannot hold is a page that cannot be used */
@@ -216,7 +221,7 @@ _accept_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *
   if (!threatq_cursor_is_valid(parsed.next_cursor, strlen(parsed.next_cursor), problem, sizeof(problem)))
     {
       threatq_reader_page_free(page);
-      threatq_page_clear(&parsed);
+      threatq_page_summary_clear(&parsed);
       return _reject_page(self, response, page_url, problem);
     }
 
@@ -227,7 +232,7 @@ _accept_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *
   page->next_cursor = g_ref_string_new(parsed.next_cursor);
   g_ref_string_release(self->cursor);
   self->cursor = g_ref_string_acquire(page->next_cursor);
-  threatq_page_clear(&parsed);
+  threatq_page_summary_clear(&parsed);
 
   msg_debug("threatq: page received", evt_tag_str("driver", self->options->driver_id),
             evt_tag_str("url", page_url), evt_tag_int("indicators", page->documents.length),
@@ -341,6 +346,7 @@ threatq_reader_reset(ThreatqReader *self)
 
   g_mutex_lock(&self->lock);
   self->stopping = FALSE;
+  g_atomic_int_set(&self->stop_flag, 0);
   g_mutex_unlock(&self->lock);
   threatq_client_resume(self->client);
 }
@@ -366,6 +372,7 @@ threatq_reader_request_stop(ThreatqReader *self)
 {
   g_mutex_lock(&self->lock);
   self->stopping = TRUE;
+  g_atomic_int_set(&self->stop_flag, 1);
   g_cond_broadcast(&self->changed);
   g_mutex_unlock(&self->lock);
   threatq_client_abort(self->client);

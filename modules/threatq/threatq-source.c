@@ -443,6 +443,8 @@ _init(LogPipe *s)
   self->mapper_options.preserve_original = self->preserve_original;
   self->mapper_options.tags = (const gchar *const *) self->tag_names;
   self->mapper_options.ioc_expiration_seconds = self->ioc_expiration;
+  /* more indicators than a page was asked for: the page is refused (docs/limits.md) */
+  self->mapper_options.max_indicators = MAX((guint) self->client_options.page_size, THREATQ_DEFAULT_MAX_INDICATORS);
 
   const gchar *persist_name = log_pipe_get_persist_name(s);
   if (!threatq_cursor_store_open(&self->cursor_store, cfg->state, persist_name, self->client_options.collection,
@@ -474,6 +476,7 @@ _init(LogPipe *s)
   self->super.no_data_delay = 1000;
   threatq_stats_register(&self->stats, self->super.super.worker_options.super.stats_source, _driver_id(self),
                          _format_stats_instance(&self->super.super));
+  threatq_message_factory_set_owner(self->message_factory, _driver_id(self), &self->stats);
 
   msg_info("threatq: source starting", evt_tag_str("driver", _driver_id(self)),
            evt_tag_str("url", self->client_options.url), evt_tag_str("collection", self->client_options.collection),

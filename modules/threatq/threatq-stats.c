@@ -11,6 +11,7 @@ static const gchar *stat_names[THREATQ_STAT_MAX] =
   [THREATQ_STAT_MALFORMED_PAGES] = "malformed_pages",
   [THREATQ_STAT_MALFORMED_ITEMS] = "malformed_items",
   [THREATQ_STAT_LAST_SYNC] = "last_sync",
+  [THREATQ_STAT_UNPAIRED_ATTRIBUTES] = "unpaired_attributes",
 };
 
 void

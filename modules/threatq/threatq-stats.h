@@ -14,6 +14,7 @@ typedef enum
   THREATQ_STAT_MALFORMED_PAGES,   /* bodies that were not valid JSON or not a page */
   THREATQ_STAT_MALFORMED_ITEMS,   /* elements of data that were not objects */
   THREATQ_STAT_LAST_SYNC,         /* unix time the collection was last drained */
+  THREATQ_STAT_UNPAIRED_ATTRIBUTES, /* attribute fields kept in MESSAGE only (THREATQ_MAX_ATTRIBUTE_NAMES) */
   THREATQ_STAT_MAX,
 } ThreatqStat;
 

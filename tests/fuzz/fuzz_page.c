@@ -2,7 +2,7 @@
 /*
  * libFuzzer harness: arbitrary bytes as one indicator page body, through the
  * streaming page parser and the indicator -> ECS mapping
- * (threatq_page_parse(), threatq_map_indicator_json()).
+ * (threatq_mapper_parse_page(), threatq_mapper_map_json()).
  *
  * Built and run by tests/fuzz/run.sh (clang -fsanitize=fuzzer,address,undefined).
  * Besides ASan/UBSan/LeakSanitizer reports, it aborts when the mapper breaks
@@ -21,6 +21,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "threatq-mapper.h"
+#include "../unit/document-find.h"
 
 #define RECEIVED_AT G_GINT64_CONSTANT(1649669255244000)
 
@@ -32,6 +33,8 @@ static const ThreatqMapperOptions options_full =
   .preserve_original = TRUE,
   .tags = user_tags,
   .ioc_expiration_seconds = 90 * 86400,
+  /* the page-size() default: every document is checked here, 10,000 of them are slow under the sanitizers */
+  .max_indicators = 1000,
 };
 
 static const ThreatqMapperOptions options_bare =
@@ -40,6 +43,7 @@ static const ThreatqMapperOptions options_bare =
   .preserve_original = FALSE,
   .tags = NULL,
   .ioc_expiration_seconds = 0,
+  .max_indicators = 1000,
 };
 
 #define CHECK(cond, ...) \
@@ -117,11 +121,11 @@ _emit(ThreatqDocument *document, gpointer user_data)
 static void
 _parse_page(const gchar *body, gsize length, const ThreatqMapperOptions *options)
 {
-  ThreatqPage page;
+  ThreatqPageSummary page;
   GError *error = NULL;
   guint emitted = 0;
 
-  gboolean ok = threatq_page_parse(body, length, options, RECEIVED_AT, _emit, &emitted, &page, &error);
+  gboolean ok = threatq_mapper_parse_page(body, length, options, RECEIVED_AT, _emit, &emitted, NULL, &page, &error);
   if (ok)
     {
       CHECK(error == NULL, "success with an error: %s", error->message);
@@ -138,14 +142,14 @@ _parse_page(const gchar *body, gsize length, const ThreatqMapperOptions *options
       _check_utf8("the error message", error->message);
       g_error_free(error);
     }
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
 }
 
 static void
 _map_single(const gchar *body, gsize length)
 {
   GError *error = NULL;
-  ThreatqDocument *document = threatq_map_indicator_json(body, length, &options_full, RECEIVED_AT, &error);
+  ThreatqDocument *document = threatq_mapper_map_json(body, length, &options_full, RECEIVED_AT, &error);
 
   if (document)
     {

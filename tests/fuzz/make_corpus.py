@@ -31,6 +31,31 @@ def page(items, total=None, cursor="auto", **extra):
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def hostile():
+    """Small reproducers of the hostile-page cases (issue 10; docs/limits.md).
+    The full-size cases are built by tests/functional/test_hostile_pages.py.
+    fuzz_page.c checks every MESSAGE with yajl_tree, whose objects grow one key
+    at a time: 1,000 attribute names take under a second with the sanitizers."""
+    out = {}
+    wrap = b'{"total":1,"data":[%s],"nextCursorMark":"c"}'
+    worst = b",".join(b'{"name":"n%05d","value":"x"}' % (1000 - i) for i in range(1000))
+    out["hostile-attribute-names-worst-order.json"] = wrap % (b'{"value":"v","attributes":[' + worst + b"]}")
+    sources = b",".join(b'{"name":"s%05d","tlp_name":"RED"}' % (2500 - i) for i in range(2500))
+    out["hostile-sources-worst-order.json"] = wrap % (b'{"value":"v","sources":[' + sources + b"]}")
+    out["hostile-long-value.json"] = wrap % (b'{"value":"' + b"\xc3\xa9" * 40000 + b'"}')
+    out["hostile-invalid-bytes-url.json"] = wrap % (
+        b'{"type":{"name":"URL"},"value":"' + b"\xff" * 90000 + b'"}')
+    out["hostile-deep-nesting.json"] = wrap % (b'{"value":"v","x":' + b"[" * 40000 + b"]" * 40000 + b"}")
+    out["hostile-int64-overflow.json"] = wrap % (
+        b'{"id":18446744073709551616,"score":-9223372036854775809,"type":{"name":"ASN"},'
+        b'"value":"AS18446744073709551617","total":99999999999999999999}')
+    names = b",".join(b'{"name":"%s%d","value":"v"}' % (b"N" * 300, i) for i in range(3)) \
+        + b',{"name":"tab\\there","value":"v"}'
+    out["hostile-attribute-names-unusable.json"] = wrap % (b'{"value":"v","attributes":[' + names + b"]}")
+    out["hostile-many-empty-indicators.json"] = wrap % b",".join([b"{}"] * 1001)
+    return out
+
+
 def main():
     CORPUS.mkdir(exist_ok=True)
     out = {}
@@ -93,6 +118,7 @@ def main():
     out["page-trailing-garbage.json"] = b'{"data":[{}]} trailing'
     out["page-html.json"] = b'<html><body>502 Bad Gateway</body></html>'
     out["page-bad-utf8.json"] = b'{"data":[{"value":"\xc3\x28 \xed\xa0\x80 \xff"}]}'
+    out.update(hostile())
     for name, body in out.items():
         (CORPUS / name).write_bytes(body)
     print("wrote %d seeds to %s" % (len(out), CORPUS))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Throughput of threatq_page_parse(): parsing + mapping + rendering a page of
+ * Throughput of threatq_mapper_parse_page(): parsing + mapping + rendering a page of
  * 1,000 realistic indicators (about 1.5 KB each), repeated.  Not a test.
  *   bench_mapper [repetitions] [preserve-original: 0/1] [file to save the page in]
  */
@@ -73,7 +73,10 @@ main(int argc, char **argv)
   guint repetitions = argc > 1 ? (guint) atoi(argv[1]) : 100;
   gboolean preserve = argc > 2 ? atoi(argv[2]) != 0 : TRUE;
   const gchar *const tags[] = { "forwarded", "threatq-threat", NULL };
-  ThreatqMapperOptions options = { "ThreatQuotient", preserve, tags, 90 * 86400 };
+  ThreatqMapperOptions options =
+  {
+    .feed_name = "ThreatQuotient", .preserve_original = preserve, .tags = tags, .ioc_expiration_seconds = 90 * 86400
+  };
 
   GString *page = g_string_new("{\"total\":1000,\"data\":[");
   for (guint i = 0; i < 1000; i++)
@@ -92,15 +95,16 @@ main(int argc, char **argv)
   gint64 start = g_get_monotonic_time();
   for (guint r = 0; r < repetitions; r++)
     {
-      ThreatqPage result;
+      ThreatqPageSummary result;
       GError *error = NULL;
-      if (!threatq_page_parse(page->str, page->len, &options, g_get_real_time(), _consume, &output, &result, &error))
+      if (!threatq_mapper_parse_page(page->str, page->len, &options, g_get_real_time(), _consume, &output, NULL,
+                                     &result, &error))
         {
           fprintf(stderr, "parse failed: %s\n", error->message);
           return 1;
         }
       indicators += result.documents;
-      threatq_page_clear(&result);
+      threatq_page_summary_clear(&result);
     }
   gdouble seconds = (gdouble) (g_get_monotonic_time() - start) / G_USEC_PER_SEC;
 

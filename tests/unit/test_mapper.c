@@ -9,6 +9,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "threatq-mapper.h"
+#include "document-find.h"
 #include "threatq-mapper-dates.h"
 #include "threatq-url.h"
 
@@ -127,7 +128,7 @@ static ThreatqDocument *
 _map(const gchar *json)
 {
   GError *error = NULL;
-  ThreatqDocument *document = threatq_map_indicator_json(json, strlen(json), &options, RECEIVED_AT, &error);
+  ThreatqDocument *document = threatq_mapper_map_json(json, strlen(json), &options, RECEIVED_AT, &error);
   cr_assert_not_null(document, "mapping failed: %s", error ? error->message : "?");
   cr_assert_null(error);
   _check_json_matches_fields(document);
@@ -1473,7 +1474,7 @@ static void
 _expect_failure(const gchar *json, gint code, const gchar *mention)
 {
   GError *error = NULL;
-  ThreatqDocument *document = threatq_map_indicator_json(json, strlen(json), &options, RECEIVED_AT, &error);
+  ThreatqDocument *document = threatq_mapper_map_json(json, strlen(json), &options, RECEIVED_AT, &error);
   cr_assert_null(document, "accepted %s", json);
   cr_assert_not_null(error);
   cr_assert_eq(error->domain, THREATQ_MAPPER_ERROR);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * threatq_page_parse(): the page envelope (docs/behaviour.md, docs/fields.md),
+ * threatq_mapper_parse_page(): the page envelope (docs/behaviour.md, docs/fields.md),
  * streamed one indicator at a time.
  */
 #include <criterion/criterion.h>
@@ -8,6 +8,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "threatq-mapper.h"
+#include "document-find.h"
 
 #define RECEIVED_AT G_GINT64_CONSTANT(1649669255244000)
 
@@ -41,13 +42,13 @@ _collect(ThreatqDocument *document, gpointer user_data)
 }
 
 static gboolean
-_parse(const gchar *body, ThreatqPage *page, GError **error)
+_parse(const gchar *body, ThreatqPageSummary *page, GError **error)
 {
-  return threatq_page_parse(body, strlen(body), &options, RECEIVED_AT, _collect, documents, page, error);
+  return threatq_mapper_parse_page(body, strlen(body), &options, RECEIVED_AT, _collect, documents, NULL, page, error);
 }
 
 static void
-_expect_ok(const gchar *body, ThreatqPage *page, guint expected_documents, guint expected_malformed)
+_expect_ok(const gchar *body, ThreatqPageSummary *page, guint expected_documents, guint expected_malformed)
 {
   GError *error = NULL;
   gboolean ok = _parse(body, page, &error);
@@ -61,13 +62,13 @@ _expect_ok(const gchar *body, ThreatqPage *page, guint expected_documents, guint
 static GError *
 _expect_failure(const gchar *body, gint code)
 {
-  ThreatqPage page;
+  ThreatqPageSummary page;
   GError *error = NULL;
   cr_assert_not(_parse(body, &page, &error), "accepted %s", body);
   cr_assert_not_null(error);
   cr_assert_eq(error->domain, THREATQ_MAPPER_ERROR);
   cr_assert_eq(error->code, code, "%s -> %s", body, error->message);
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
   return error;
 }
 
@@ -84,37 +85,37 @@ _doc_str(guint index, const gchar *name)
 
 Test(page, data_empty_array)
 {
-  ThreatqPage page;
+  ThreatqPageSummary page;
   _expect_ok("{\"total\":4090,\"data\":[],\"nextCursorMark\":\"AoJ\",\"limit\":100}", &page, 0, 0);
   cr_assert_str_eq(page.next_cursor, "AoJ");
   cr_assert(page.has_total);
   cr_assert_eq(page.total, 4090);
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
   cr_assert_null(page.next_cursor);
 }
 
 Test(page, data_empty_object)
 {
-  ThreatqPage page;
+  ThreatqPageSummary page;
   _expect_ok("{\"total\":4090,\"data\":{},\"nextCursorMark\":\"BoJ9z5LKnvwCJjEwNjk2Nw==\",\"limit\":100}", &page, 0, 0);
   cr_assert_str_eq(page.next_cursor, "BoJ9z5LKnvwCJjEwNjk2Nw==");
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
 }
 
 Test(page, data_missing_or_null)
 {
-  ThreatqPage page;
+  ThreatqPageSummary page;
   _expect_ok("{\"total\":0,\"nextCursorMark\":\"c\"}", &page, 0, 0);
   cr_assert_str_eq(page.next_cursor, "c");
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
 
   _expect_ok("{\"data\":null}", &page, 0, 0);
   cr_assert_null(page.next_cursor);
   cr_assert_not(page.has_total);
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
 
   _expect_ok(" {} ", &page, 0, 0);
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
 }
 
 /* ---- wrong shapes --------------------------------------------------------- */
@@ -208,8 +209,8 @@ Test(page, garbage_is_a_syntax_error_with_a_short_excerpt)
 
 /*
  * Invalid UTF-8, raw or from escapes yajl decodes (a lone surrogate, \u0000):
- * the page is mapped, with U+FFFD in place of each bad byte, so one bad
- * string neither stops the collection nor reaches MESSAGE.
+ * the page is mapped, with one U+FFFD in place of each run of bad bytes, so
+ * one bad string neither stops the collection nor reaches MESSAGE.
  */
 Test(page, invalid_utf8_is_replaced_and_the_page_mapped)
 {
@@ -219,18 +220,19 @@ Test(page, invalid_utf8_is_replaced_and_the_page_mapped)
     const gchar *expected_value;
   } cases[] =
   {
-    { "{\"data\":[{\"id\":1,\"value\":\"a\xed\xa0\x80\x62\",\"type\":{\"name\":\"FQDN\"}}]}", "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\x62" },
-    { "{\"data\":[{\"id\":1,\"value\":\"a\xc0\xaf\x62\"}]}", "a\xef\xbf\xbd\xef\xbf\xbd\x62" },
-    { "{\"data\":[{\"id\":1,\"value\":\"a\xf4\x90\x80\x80\x62\"}]}", "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\x62" },
+    { "{\"data\":[{\"id\":1,\"value\":\"a\xed\xa0\x80\x62\",\"type\":{\"name\":\"FQDN\"}}]}", "a\xef\xbf\xbd\x62" },
+    { "{\"data\":[{\"id\":1,\"value\":\"a\xc0\xaf\x62\"}]}", "a\xef\xbf\xbd\x62" },
+    { "{\"data\":[{\"id\":1,\"value\":\"a\xf4\x90\x80\x80\x62\"}]}", "a\xef\xbf\xbd\x62" },
+    { "{\"data\":[{\"id\":1,\"value\":\"\xff\xfe\xfd\xfc\xe2\x82\xac\x80\x80\"}]}", "\xef\xbf\xbd\xe2\x82\xac\xef\xbf\xbd" },
     { "{\"data\":[{\"id\":1,\"value\":\"\xc3\x28\"}]}", "\xef\xbf\xbd(" },
-    { "{\"data\":[{\"id\":1,\"value\":\"x\\udc00y\"}]}", "x\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdy" },
+    { "{\"data\":[{\"id\":1,\"value\":\"x\\udc00y\"}]}", "x\xef\xbf\xbdy" },
     { "{\"data\":[{\"id\":1,\"value\":\"x\\u0000y\"}]}", "x\xef\xbf\xbdy" },
     { "{\"data\":[{\"id\":1,\"\xed\xa0\x80\":\"k\",\"value\":\"v\"}]}", "v" },
   };
   options.preserve_original = TRUE;
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
     {
-      ThreatqPage page;
+      ThreatqPageSummary page;
       g_ptr_array_set_size(documents, 0);
       _expect_ok(cases[i].body, &page, 1, 0);
       const ThreatqDocument *document = g_ptr_array_index(documents, 0);
@@ -240,7 +242,7 @@ Test(page, invalid_utf8_is_replaced_and_the_page_mapped)
       cr_assert(g_utf8_validate_len(document->json, document->json_length, NULL), "case %u: MESSAGE", i);
       const ThreatqField *original = threatq_document_find(document, "event.original");
       cr_assert(g_utf8_validate(original->text, -1, NULL), "case %u: event.original", i);
-      threatq_page_clear(&page);
+      threatq_page_summary_clear(&page);
     }
 }
 
@@ -248,45 +250,45 @@ Test(page, invalid_utf8_is_replaced_and_the_page_mapped)
 
 Test(page, non_object_elements_are_counted)
 {
-  ThreatqPage page;
+  ThreatqPageSummary page;
   _expect_ok("{\"data\":[1,\"s\",null,[{\"value\":\"inner\"}],{\"value\":\"kept\"},true,-2.5,[]],"
              "\"nextCursorMark\":\"n\"}", &page, 1, 7);
   cr_assert_str_eq(_doc_str(0, "threatq.indicator_value"), "kept");
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
 }
 
 Test(page, cursor_before_and_after_data)
 {
-  ThreatqPage page;
+  ThreatqPageSummary page;
   _expect_ok("{\"nextCursorMark\":\"first\",\"limit\":2,\"data\":[{\"value\":\"a\"},{\"value\":\"b\"}],\"total\":2}",
              &page, 2, 0);
   cr_assert_str_eq(page.next_cursor, "first");
   cr_assert_eq(page.total, 2);
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
   g_ptr_array_set_size(documents, 0);
 
   _expect_ok("{\"total\":7,\"data\":[{\"value\":\"a\"}],\"nextCursorMark\":\"Ao\\u004a9z+/==\"}", &page, 1, 0);
   cr_assert_str_eq(page.next_cursor, "AoJ9z+/==");
   cr_assert(page.has_total);
   cr_assert_eq(page.total, 7);
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
 }
 
 Test(page, odd_envelope_values_are_ignored)
 {
-  ThreatqPage page;
+  ThreatqPageSummary page;
   _expect_ok("{\"total\":\"12\",\"nextCursorMark\":null,\"meta\":{\"data\":\"x\",\"nextCursorMark\":\"no\"},"
              "\"data\":[{\"data\":\"inner\",\"nextCursorMark\":\"inner\",\"total\":1,\"value\":\"v\"}]}", &page, 1, 0);
   cr_assert_null(page.next_cursor);
   cr_assert_not(page.has_total);
   cr_assert_str_eq(_doc_str(0, "threatq.indicator_value"), "v");
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
 
   g_ptr_array_set_size(documents, 0);
   _expect_ok("{\"total\":1.5,\"nextCursorMark\":5}", &page, 0, 0);
   cr_assert_not(page.has_total);
   cr_assert_null(page.next_cursor);
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
 }
 
 Test(page, documents_in_order_with_exact_original_text)
@@ -304,7 +306,7 @@ Test(page, documents_in_order_with_exact_original_text)
     g_string_append_printf(body, "%s%s", i ? " ,\n\t" : "", elements[i]);
   g_string_append(body, "\n],\"nextCursorMark\":\"z\"}");
 
-  ThreatqPage page;
+  ThreatqPageSummary page;
   _expect_ok(body->str, &page, G_N_ELEMENTS(elements), 0);
   for (guint i = 0; i < G_N_ELEMENTS(elements); i++)
     {
@@ -330,7 +332,7 @@ Test(page, documents_in_order_with_exact_original_text)
   cr_assert_null(threatq_document_find(g_ptr_array_index(documents, 2), "threatq.id"));
   cr_assert_null(threatq_document_find(g_ptr_array_index(documents, 1), "threat.indicator.ip"));
   cr_assert_null(threatq_document_find(g_ptr_array_index(documents, 1), "threatq.attributes.b"));
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
   g_string_free(body, TRUE);
 }
 
@@ -345,16 +347,16 @@ Test(page, page_and_single_indicator_agree)
   const gchar *const tags[] = { "t1", NULL };
   options.tags = tags;
 
-  ThreatqPage page;
+  ThreatqPageSummary page;
   _expect_ok(body, &page, 2, 0);
   GError *error = NULL;
-  ThreatqDocument *single = threatq_map_indicator_json(element, strlen(element), &options, RECEIVED_AT, &error);
+  ThreatqDocument *single = threatq_mapper_map_json(element, strlen(element), &options, RECEIVED_AT, &error);
   cr_assert_not_null(single);
   for (guint i = 0; i < 2; i++)
     cr_assert_str_eq(((ThreatqDocument *) g_ptr_array_index(documents, i))->json, single->json);
   cr_assert(strstr(single->json, "\"tags\":[\"preserve_original_event\",\"t1\"]"), "%s", single->json);
   threatq_document_free(single);
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
   g_free(body);
 }
 
@@ -367,12 +369,12 @@ Test(page, a_full_page)
                            i % 11);
   g_string_append(body, "],\"nextCursorMark\":\"end\",\"limit\":1000}");
 
-  ThreatqPage page;
+  ThreatqPageSummary page;
   _expect_ok(body->str, &page, 1000, 0);
   for (guint i = 0; i < 1000; i += 97)
     cr_assert_eq(threatq_document_find(g_ptr_array_index(documents, i), "threatq.id")->integer, i);
   cr_assert_str_eq(_doc_str(999, "threat.indicator.ip"), "10.0.3.231");
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
   g_string_free(body, TRUE);
 }
 
@@ -397,7 +399,8 @@ Test(page, documents_share_the_page_memory_without_mixing)
     }
   g_string_append(body, "],\"nextCursorMark\":\"end\"}");
 
-  ThreatqPage page;
+  ThreatqPageSummary page;
+  options.max_value_length = 1024 * 1024;
   _expect_ok(body->str, &page, 4, 0);
 
   /* freed out of order: each document keeps the page's memory alive for the others */
@@ -436,7 +439,7 @@ Test(page, documents_share_the_page_memory_without_mixing)
   ThreatqDocument *few = g_ptr_array_index(documents, 3);
   cr_assert_str_eq(threatq_document_find(few, "threatq.attributes.n1")->items[1], "3-3");
   cr_assert_null(threatq_document_find(few, "threatq.attributes.n5"));
-  threatq_page_clear(&page);
+  threatq_page_summary_clear(&page);
   g_string_free(big, TRUE);
   g_string_free(body, TRUE);
 }
