@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Build tests/fuzz/fuzz_page.c with clang's libFuzzer + ASan + UBSan and run it
-# for a bounded time from the seed corpus in tests/fuzz/corpus.
+# Build the fuzz targets with clang's libFuzzer + ASan + UBSan and run each for a
+# bounded time from its seed corpus: fuzz_page.c (page parser and mapper, seeds in
+# corpus/), fuzz_token.c (token response, cursor record, HTTP policy, corpus-token/),
+# fuzz_match_value.c (the threatq-match value classifier, corpus-match/).
 #
-#   tests/fuzz/run.sh [SECONDS]            (default 60; 0 = only replay the corpus)
+#   tests/fuzz/run.sh [SECONDS]   (per target, default 60; 0 = only replay the corpora)
 #
 # Environment: FUZZ_BUILD_DIR (default <repo>/_build-fuzz), CLANG (default clang),
 # FUZZ_JOBS (parallel fuzzing processes, default 1), FUZZ_ARGS (extra libFuzzer flags),
@@ -11,7 +13,7 @@
 # Exit status: 0 = no finding; non-zero = a crash, leak, UBSan report, timeout or
 # contract check (the reproducer is copied to $FUZZ_BUILD_DIR/artifacts/ and its
 # path printed: keep it as tests/fuzz/corpus/crash-<what> once the bug is fixed).
-# The seed corpus is never written to: new inputs go to $FUZZ_BUILD_DIR/corpus.
+# The seed corpora are never written to: new inputs go to $FUZZ_BUILD_DIR/corpus-<target>.
 #
 # Slow and memory-hungry inputs fail like crashes (issue 10): one input may take
 # at most FUZZ_TIMEOUT seconds (default 5), the process at most FUZZ_RSS_MB of
@@ -30,47 +32,61 @@ max_len=${FUZZ_MAX_LEN:-131072}
 
 command -v "$cc" >/dev/null 2>&1 || { echo "fuzz: $cc not found (apt-get install clang libclang-rt-14-dev)"; exit 2; }
 rm -rf "$build/artifacts"
-mkdir -p "$build/corpus" "$build/artifacts"
+mkdir -p "$build/artifacts"
 
 src=$top/modules/threatq
-# shellcheck disable=SC2046
-"$cc" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -fno-omit-frame-pointer -Wall -Wno-unused-parameter ${FUZZ_CFLAGS:-} \
-  -I"$src" $(pkg-config --cflags glib-2.0 yajl) \
-  -o "$build/fuzz_page" "$here/fuzz_page.c" \
-  "$src/threatq-mapper.c" "$src/threatq-mapper-indicator.c" "$src/threatq-arena.c" "$src/threatq-document.c" \
-  "$src/threatq-mapper-dates.c" "$src/threatq-number.c" "$src/threatq-url.c" \
-  $(pkg-config --libs glib-2.0 yajl)
-echo "fuzz: built $build/fuzz_page"
+# build NAME SOURCE... : one libFuzzer + ASan + UBSan binary in $build/NAME
+build() {
+  name=$1; shift
+  # shellcheck disable=SC2046
+  "$cc" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -fno-omit-frame-pointer -Wall -Wno-unused-parameter ${FUZZ_CFLAGS:-} \
+    -I"$src" $(pkg-config --cflags glib-2.0 yajl) \
+    -o "$build/$name" "$here/$name.c" "$@" $(pkg-config --libs glib-2.0 yajl)
+  echo "fuzz: built $build/$name"
+}
+build fuzz_page "$src/threatq-mapper.c" "$src/threatq-mapper-indicator.c" "$src/threatq-arena.c" \
+  "$src/threatq-document.c" "$src/threatq-mapper-dates.c" "$src/threatq-number.c" "$src/threatq-url.c"
+build fuzz_token "$src/threatq-token.c" "$src/threatq-http-policy.c" "$src/threatq-cursor-record.c" \
+  "$src/threatq-number.c"
+build fuzz_match_value "$src/threatq-match-value.c"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 log=$build/fuzz.log
 : >"$log"
+# fuzz NAME SEEDS [DICT]: replay (SECONDS=0) or fuzz NAME for SECONDS from the seeds
+fuzz() {
+  name=$1; seeds=$here/$2; dict=${3:+-dict=$here/$3}
+  mkdir -p "$build/corpus-$name"
+  echo "== $name" >>"$log"
+  if [ "$seconds" = 0 ]; then
+    # shellcheck disable=SC2086
+    "$build/$name" -runs=0 $limits -max_len="$max_len" $dict \
+      -artifact_prefix="$build/artifacts/" "$seeds" >>"$log" 2>&1
+  else
+    # shellcheck disable=SC2046,SC2086
+    "$build/$name" -max_total_time="$seconds" $limits -max_len="$max_len" $dict \
+      -artifact_prefix="$build/artifacts/" -print_final_stats=1 \
+      $([ "$jobs" -gt 1 ] && echo "-jobs=$jobs -workers=$jobs") ${FUZZ_ARGS:-} \
+      "$build/corpus-$name" "$seeds" >>"$log" 2>&1
+  fi
+}
 set +e
-if [ "$seconds" = 0 ]; then
-  # replay only: every seed once, for a quick check
-  # shellcheck disable=SC2086
-  "$build/fuzz_page" -runs=0 $limits -max_len="$max_len" -dict="$here/page.dict" \
-    -artifact_prefix="$build/artifacts/" "$here/corpus" >>"$log" 2>&1
-else
-  # shellcheck disable=SC2046,SC2086
-  "$build/fuzz_page" -max_total_time="$seconds" $limits -max_len="$max_len" \
-    -dict="$here/page.dict" -artifact_prefix="$build/artifacts/" -print_final_stats=1 \
-    $([ "$jobs" -gt 1 ] && echo "-jobs=$jobs -workers=$jobs") ${FUZZ_ARGS:-} \
-    "$build/corpus" "$here/corpus" >>"$log" 2>&1
-fi
-rc=$?
+rc=0
+fuzz fuzz_page corpus page.dict || rc=$?
+fuzz fuzz_token corpus-token || rc=$?
+fuzz fuzz_match_value corpus-match || rc=$?
 set -e
 # with -jobs, each job logs to fuzz-N.log in the current directory
 for f in fuzz-[0-9]*.log; do [ -f "$f" ] && { cat "$f" >>"$log"; rm -f "$f"; }; done
 
-runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' "$log" | tail -1)
+runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' "$log" | tr '\n' ',' | sed 's/,$//; s/,/, /g')
 # (with -jobs the parent repeats its jobs' final stats: count each once)
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | sort -u | awk '{s+=$1} END {print s+0}')
 cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
-corpus_n=$(find "$build/corpus" -type f | wc -l)
-if [ "$rc" -ne 0 ] || grep -qE '^==[0-9]+==ERROR|runtime error:|fuzz_page: check failed|^SUMMARY:|ALARM: working on the last Unit|out-of-memory \(' "$log"; then
+corpus_n=$(find "$build"/corpus-fuzz_* -type f | wc -l)
+if [ "$rc" -ne 0 ] || grep -qE '^==[0-9]+==ERROR|runtime error:|fuzz_[a-z_]*: check failed|^SUMMARY:|ALARM: working on the last Unit|out-of-memory \(' "$log"; then
   echo "fuzz: FAILED (exit $rc) after ${runs:-$execs executions}"
   grep -nE 'ERROR|runtime error|check failed|SUMMARY|Test unit written|ALARM|out-of-memory|^    #[0-9]' "$log" | head -60
   ls -l "$build/artifacts" 2>/dev/null
@@ -78,4 +94,4 @@ if [ "$rc" -ne 0 ] || grep -qE '^==[0-9]+==ERROR|runtime error:|fuzz_page: check
   [ "$rc" -ne 0 ] && exit "$rc"
   exit 1
 fi
-echo "fuzz: ok: ${runs:-$execs executions} ($execs executions, $cov, $corpus_n new corpus files in $build/corpus), no findings"
+echo "fuzz: ok: ${runs:-$execs executions} ($execs executions, $cov, $corpus_n new corpus files in $build/corpus-fuzz_*), no findings"
