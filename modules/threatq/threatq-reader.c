@@ -175,6 +175,29 @@ _publish(ThreatqReader *self, ThreatqReaderPage *page)
   return published;
 }
 
+static void
+_count_page(ThreatqReader *self, const ThreatqPageSummary *parsed, const gchar *page_url)
+{
+  threatq_stats_add(self->options->stats, THREATQ_STAT_PAGES, 1);
+  threatq_stats_add(self->options->stats, THREATQ_STAT_MALFORMED_ITEMS, parsed->malformed_items);
+  if (parsed->malformed_items > 0)
+    msg_warning("threatq: elements of the page's data are not JSON objects and were skipped",
+                evt_tag_str("driver", self->options->driver_id), evt_tag_str("url", page_url),
+                evt_tag_int("skipped", parsed->malformed_items));
+}
+
+/* NULL when the nextCursorMark of a page with data can be used, else why not (in text) */
+static const gchar *
+_next_cursor_problem(const ThreatqPageSummary *parsed, gchar *text, gsize size)
+{
+  if (!parsed->next_cursor || !parsed->next_cursor[0])
+    return "the page has data but no nextCursorMark";
+  /* a cursor the next request or the persist entry cannot hold is a page that cannot be used */
+  if (!threatq_cursor_is_valid(parsed->next_cursor, strlen(parsed->next_cursor), text, size))
+    return text;
+  return NULL;
+}
+
 static gint64
 _accept_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *page_url)
 {
@@ -197,12 +220,7 @@ _accept_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *
       return delay;
     }
 
-  threatq_stats_add(self->options->stats, THREATQ_STAT_PAGES, 1);
-  threatq_stats_add(self->options->stats, THREATQ_STAT_MALFORMED_ITEMS, parsed.malformed_items);
-  if (parsed.malformed_items > 0)
-    msg_warning("threatq: elements of the page's data are not JSON objects and were skipped",
-                evt_tag_str("driver", self->options->driver_id), evt_tag_str("url", page_url),
-                evt_tag_int("skipped", parsed.malformed_items));
+  _count_page(self, &parsed, page_url);
 
   if (parsed.documents + parsed.malformed_items == 0)
     {
@@ -210,15 +228,9 @@ _accept_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *
       threatq_page_summary_clear(&parsed);
       return _end_cycle(self);
     }
-  if (!parsed.next_cursor || !parsed.next_cursor[0])
-    {
-      threatq_reader_page_free(page);
-      threatq_page_summary_clear(&parsed);
-      return _reject_page(self, response, page_url, "the page has data but no nextCursorMark");
-    }
-  /* a cursor the next request or the persist entry cannot hold is a page that cannot be used */
-  gchar problem[128];
-  if (!threatq_cursor_is_valid(parsed.next_cursor, strlen(parsed.next_cursor), problem, sizeof(problem)))
+  gchar problem_text[128];
+  const gchar *problem = _next_cursor_problem(&parsed, problem_text, sizeof(problem_text));
+  if (problem)
     {
       threatq_reader_page_free(page);
       threatq_page_summary_clear(&parsed);
