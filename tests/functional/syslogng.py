@@ -347,8 +347,9 @@ class SyslogNg:
     def output_tail(self, n=60):
         return "\n".join(self.output().splitlines()[-n:])
 
-    def stats_raw(self):
-        p = subprocess.run([SYSLOG_NG_CTL, "stats", "-c", str(self.ctl)],
+    def stats_raw(self, *args):
+        """`syslog-ng-ctl stats [args]` as text (args: e.g. "prometheus" on 4.x)."""
+        p = subprocess.run([SYSLOG_NG_CTL, "stats", *args, "-c", str(self.ctl)],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            timeout=10 * TIMEOUT_SCALE)
         return p.stdout.decode("utf-8", "replace")
