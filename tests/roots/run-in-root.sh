@@ -5,9 +5,9 @@
 #
 #   tests/roots/run-in-root.sh trixie|sid [COMMAND...]
 #
-# Without COMMAND the whole suite runs: build with -Werror, make check (unit
-# and functional tests against that release's syslog-ng), the package check
-# (build the .deb, apt-get install ./...deb, test the installed copy) and
+# Without COMMAND the whole suite runs: the package check (build the .deb,
+# apt-get install ./...deb, test the installed copy), build with -Werror,
+# make check (unit and functional tests against that release's syslog-ng) and
 # bench/run.sh --small.  COMMAND runs with `bash -c` in the copy of the tree,
 # e.g. `tests/roots/run-in-root.sh trixie demo/run.sh`.
 #
@@ -61,8 +61,10 @@ git -C "$src" ls-files -z --cached --others --exclude-standard |
 shared=${THREATQ_SHARED_DIR:-$src/../shared}
 if [ -d "$shared" ]; then cp -a "$shared/." "$root/build/shared"; fi
 
+# The package check first: the copy is no git checkout, and tests/build-deb.sh
+# only packages an unconfigured tree then.
 if [ $# -eq 0 ]; then
-  set -- './autogen.sh && ./configure --enable-werror && make -j2 && make check && bash tests/package-check.sh && bench/run.sh --small'
+  set -- 'bash tests/package-check.sh && ./autogen.sh && ./configure --enable-werror && make -j2 && make check && bench/run.sh --small'
 fi
 echo "== [$suite: syslog-ng $(chroot "$root" pkg-config --modversion syslog-ng)] $*" >&2
 env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
