@@ -2,7 +2,7 @@
 #include "threatq-stats.h"
 #include "stats/stats-cluster-single.h"
 
-/* the legacy names (`syslog-ng-ctl stats`), and the metric names of 4.x */
+/* the counter names of `syslog-ng-ctl stats` (the legacy names on 4.x) */
 static const gchar *stat_names[THREATQ_STAT_MAX] =
 {
   [THREATQ_STAT_PAGES] = "pages",
@@ -15,6 +15,7 @@ static const gchar *stat_names[THREATQ_STAT_MAX] =
   [THREATQ_STAT_UNPAIRED_ATTRIBUTES] = "unpaired_attributes",
 };
 
+/* the labelled metrics of 4.x (`syslog-ng-ctl stats prometheus` adds "syslogng_") */
 static const gchar *metric_names[THREATQ_STAT_MAX] =
 {
   [THREATQ_STAT_PAGES] = "threatq_pages_total",
