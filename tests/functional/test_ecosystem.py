@@ -222,7 +222,9 @@ def test_example_parses(name, syslog_ng, tmp_path):
     require_http()
     require_sql()
     text = example_text(name)
-    assert text.startswith("@version: 3.38\n")
+    # the package's copies carry the series it was built for (debian/rules)
+    series = syslogng.SERIES if syslogng.installed_mode() else "3.38"
+    assert text.startswith("@version: %s\n" % series)
     assert '@include "scl.conf"' in text
     rc, out = syslog_ng.syntax_only(with_repo_scl(text), conf_path=tmp_path / name)
     assert rc == 0, out
