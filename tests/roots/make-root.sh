@@ -28,7 +28,7 @@ packages="build-essential autoconf automake libtool pkg-config bison flex python
   libcurl4-openssl-dev libssl-dev libyajl-dev
   libcriterion-dev python3-pytest curl ca-certificates openssl procps time
   syslog-ng-scl syslog-ng-mod-http syslog-ng-mod-sql libdbd-pgsql postgresql postgresql-client
-  syslog-ng-mod-python debhelper dpkg-dev fakeroot"
+  syslog-ng-mod-python syslog-ng-mod-rdkafka debhelper dpkg-dev fakeroot"
 packages=$(echo $packages)
 stamp="suite=$suite packages=$packages"
 

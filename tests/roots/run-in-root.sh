@@ -12,9 +12,7 @@
 # e.g. `tests/roots/run-in-root.sh trixie demo/run.sh`.
 #
 # The copy is fresh each time (git-tracked and new unignored files, like
-# tests/build-deb.sh), in <root>/build/src; the conformance corpora
-# ($THREATQ_SHARED_DIR, else ../shared beside this tree), when present, are
-# copied beside it.  /proc, /sys and /dev are mounted for the
+# tests/build-deb.sh), in <root>/build/src.  /proc, /sys and /dev are mounted for the
 # command and unmounted on every exit path.  One run per root at a time
 # (flock).  Needs root.
 set -euo pipefail
@@ -58,8 +56,6 @@ git -C "$src" ls-files -z --cached --others --exclude-standard |
   while IFS= read -r -d '' f; do
     if [ -e "$src/$f" ] || [ -L "$src/$f" ]; then printf '%s\0' "$f"; fi
   done | tar -C "$src" --null -T - -cf - | tar -C "$root/build/src" -xf -
-shared=${THREATQ_SHARED_DIR:-$src/../shared}
-if [ -d "$shared" ]; then cp -a "$shared/." "$root/build/shared"; fi
 
 # The package check first: the copy is no git checkout, and tests/build-deb.sh
 # only packages an unconfigured tree then.
