@@ -60,7 +60,7 @@ for f in "$moduledir/libthreatq.so" \
          /usr/share/doc/$pkg/examples/threatq-to-postgresql.conf \
          /usr/share/doc/$pkg/examples/threatq-to-kafka.conf \
          /usr/share/doc/$pkg/examples/threatq-to-splunk.conf \
-         /usr/share/doc/$pkg/sinks.md.gz \
+         /usr/share/doc/$pkg/docs/sinks.md.gz \
          /usr/share/$pkg/elasticsearch-template.json \
          /usr/share/$pkg/threatq-es-template; do
   grep -qxF "$f" <<<"$contents" || fail "$deb lacks $f"
