@@ -72,7 +72,7 @@ def test_auth_failures_are_counted(emulator_factory, syslog_ng):
 
 
 COUNTERS = ("pages", "indicators", "http_errors", "auth_failures", "malformed_pages",
-            "malformed_items", "last_sync")
+            "malformed_items", "last_sync", "unpaired_attributes")
 METRICS = {name: "syslogng_threatq_%s_total" % name for name in COUNTERS}
 METRICS["last_sync"] = "syslogng_threatq_last_sync_timestamp"
 PROMETHEUS_LINE = re.compile(r"^(\w+)\{(.*)\} (\S+)$")
@@ -120,7 +120,7 @@ log { source(s_two); destination(d_out); };
         assert set(COUNTERS) <= set(got), (sid, instance, rows)
         assert got["pages"] == w["pages"] and got["indicators"] == w["indicators"], got
         assert all(got[n] == 0 for n in COUNTERS[2:6]), got
-        assert got["last_sync"] > 0, got
+        assert got["last_sync"] > 0 and got["unpaired_attributes"] == 0, got
         if not syslogng.TYPED_VALUES:
             continue
         # 4.x: the same numbers as labelled metrics
