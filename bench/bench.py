@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -39,7 +40,19 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 SYSLOG_NG = shutil.which("syslog-ng") or "/usr/sbin/syslog-ng"
-SYSTEM_MODULE_DIR = os.environ.get("SYSLOG_NG_MODULE_DIR", "/usr/lib/syslog-ng/3.38")
+
+
+def _syslog_ng_version():
+    """(series "4.8", module directory) of the syslog-ng under test, from its --version."""
+    out = subprocess.run([SYSLOG_NG, "--version"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT).stdout.decode()
+    info = dict(re.findall(r"^([\w-]+): *(.*)$", out, re.M))
+    series = ".".join(info.get("Installer-Version", "3.38").split(".")[:2])
+    return series, info.get("Module-Directory", "/usr/lib/syslog-ng/" + series)
+
+
+SYSLOG_NG_SERIES, _MODULE_DIRECTORY = _syslog_ng_version()
+SYSTEM_MODULE_DIR = os.environ.get("SYSLOG_NG_MODULE_DIR") or _MODULE_DIRECTORY
 MODULE_DIR = os.environ.get("THREATQ_MODULE_DIR", os.path.join(REPO, "modules", "threatq", ".libs"))
 PY_FETCHER_DIR = os.path.join(HERE, "python")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -167,7 +180,7 @@ class ApiServer:
 
 # --------------------------------------------------------------------------- configs
 
-HEADER = """@version: 3.38
+HEADER = "@version: " + SYSLOG_NG_SERIES + """
 options { stats-freq(0); time-reopen(1); };
 """
 
@@ -195,7 +208,7 @@ source s_in {
 
 def python_config(server, out):
     return HEADER + """
-python { };   # a global python block: syslogng.Persist needs it on 3.38
+python { };   # a global python block: syslogng.Persist needs it on 3.38 (harmless on 4.x)
 
 source s_in {
   python-fetcher(

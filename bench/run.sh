@@ -7,7 +7,7 @@
 #   bench/run.sh --small      CI: N = 5,000, well under a minute; exits 0 when every run worked
 #   bench/run.sh --help       all options (--python-n, --rss-n, --profile, --wait-load, ...)
 #
-# Needs: the built module (modules/threatq/.libs/libthreatq.so), syslog-ng 3.38, python3;
+# Needs: the built module (modules/threatq/.libs/libthreatq.so), syslog-ng 3.38 or 4.x, python3;
 # syslog-ng-mod-python for the python-fetcher() baseline (skipped without it);
 # linux-perf for --profile.  See bench/README.md.
 set -eu

@@ -4,6 +4,12 @@
 # prints one ECS JSON document per indicator, then shows the threatq() stats.
 #
 #   demo/run.sh                 (after ./autogen.sh && ./configure && make)
+#   tests/roots/run-in-root.sh trixie 'demo/run.sh --build'
+#                               the same in a Debian 13 root (syslog-ng 4.8)
+#
+# --build runs ./autogen.sh, ./configure and make first.  It works with
+# syslog-ng 3.38 and 4.x alike: the @version and module dir come from the
+# syslog-ng it finds; on 4.x it also shows `syslog-ng-ctl stats prometheus`.
 #
 # Environment:
 #   THREATQ_MODULE_DIR   directory of libthreatq.so (default: modules/threatq/.libs)
@@ -19,7 +25,12 @@ n=${DEMO_INDICATORS:-20}
 python=${PYTHON:-python3}
 syslog_ng=${SYSLOG_NG:-$(command -v syslog-ng || echo /usr/sbin/syslog-ng)}
 syslog_ng_ctl=${SYSLOG_NG_CTL:-$(command -v syslog-ng-ctl || echo /usr/sbin/syslog-ng-ctl)}
-system_modules=${SYSLOG_NG_MODULE_DIR:-/usr/lib/syslog-ng/3.38}
+if [ "${1:-}" = --build ]; then
+  (cd "$repo" && ./autogen.sh >/dev/null && ./configure -q && make -j2 >/dev/null)
+fi
+version=$("$syslog_ng" --version)
+series=$(sed -n 's/^Installer-Version: *\([0-9]*\.[0-9]*\).*/\1/p' <<<"$version")
+system_modules=${SYSLOG_NG_MODULE_DIR:-$(sed -n 's/^Module-Directory: *//p' <<<"$version")}
 
 module_args=()
 if [ "${THREATQ_INSTALLED:-}" != 1 ]; then
@@ -93,7 +104,7 @@ echo "demo: ThreatQ emulator at $url with $n indicators in collection 'demo'" >&
 
 # 2. the configuration
 cat >"$tmp/syslog-ng.conf" <<EOF
-@version: 3.38
+@version: $series
 options { stats-freq(0); };
 
 source s_threatq {
@@ -128,6 +139,10 @@ wait_until 60 all_printed || fail "only $(lines) of $n indicators arrived in 60 
 echo >&2
 echo "demo: all $n indicators received; syslog-ng-ctl stats for the threatq source:" >&2
 "$syslog_ng_ctl" stats -c "$tmp/ctl" | grep -Ei "threatq|s_threatq" | sort || true
+if [ "${series%%.*}" -ge 4 ]; then
+  echo "demo: syslog-ng-ctl stats prometheus (syslog-ng $series):" >&2
+  "$syslog_ng_ctl" stats prometheus -c "$tmp/ctl" | grep -E "threatq|s_threatq" | sort || true
+fi
 
 kill -TERM "$sng_pid"
 wait "$sng_pid" || fail "syslog-ng exited with status $? on SIGTERM"

@@ -7,7 +7,7 @@
 #
 # The tests run with THREATQ_INSTALLED=1: syslog-ng gets no --module-path and
 # the configurations only `@include "scl.conf"`, so they see exactly what the
-# package installed (/usr/lib/syslog-ng/3.38/libthreatq.so, the SCL in
+# package installed ($(pkg-config --variable=moduledir syslog-ng)/libthreatq.so, the SCL in
 # /usr/share/syslog-ng/include/scl/threatq/, the examples in
 # /usr/share/doc/syslog-ng-mod-threatq/examples/).  Without arguments the
 # ecosystem tests run (tests/functional/test_ecosystem.py); pass other pytest
@@ -60,15 +60,17 @@ for f in "$moduledir/libthreatq.so" \
          /usr/share/doc/$pkg/examples/threatq-to-postgresql.conf \
          /usr/share/doc/$pkg/examples/threatq-to-kafka.conf \
          /usr/share/doc/$pkg/examples/threatq-to-splunk.conf \
-         /usr/share/doc/$pkg/sinks.md.gz \
+         /usr/share/doc/$pkg/docs/sinks.md.gz \
          /usr/share/$pkg/elasticsearch-template.json \
          /usr/share/$pkg/threatq-es-template; do
   grep -qxF "$f" <<<"$contents" || fail "$deb lacks $f"
 done
 if grep -q '\.la$\|\.a$' <<<"$contents"; then fail "$deb ships libtool/static archives"; fi
 depends=$(dpkg-deb -f "$deb" Depends)
-grep -qF 'syslog-ng-core (>= 3.38.1~)' <<<"$depends" && grep -qF 'syslog-ng-core (<< 3.39~)' <<<"$depends" \
-  || fail "Depends does not pin syslog-ng-core to the 3.38 series: $depends"
+sng_version=$(pkg-config --modversion syslog-ng)
+sng_next=$(awk -F. '{ print $1 "." $2 + 1 }' <<<"$sng_version")
+grep -qF "syslog-ng-core (>= $sng_version~)" <<<"$depends" && grep -qF "syslog-ng-core (<< $sng_next~)" <<<"$depends" \
+  || fail "Depends does not pin syslog-ng-core to the $sng_version series (< $sng_next): $depends"
 echo "ok: $(basename "$deb") holds the module, the SCL, README and examples; Depends: $depends"
 
 # 3. Install it the way users do.

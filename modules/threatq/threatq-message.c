@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threatq-message.h"
+#include "threatq-compat.h"
 #include "str-repr/encode.h"
 #include "messages.h"
 
@@ -228,7 +229,7 @@ threatq_message_factory_build(ThreatqMessageFactory *self, const ThreatqDocument
           log_msg_set_value_with_type(msg, handle, field->text, field->text_length, LM_VT_STRING);
           break;
         case THREATQ_FIELD_INTEGER:
-          log_msg_set_value_with_type(msg, handle, field->text, field->text_length, LM_VT_INT64);
+          log_msg_set_value_with_type(msg, handle, field->text, field->text_length, THREATQ_LM_VT_INTEGER);
           break;
         case THREATQ_FIELD_NUMBER:
           log_msg_set_value_with_type(msg, handle, field->text, field->text_length, LM_VT_DOUBLE);

@@ -12,6 +12,7 @@
  */
 #include "threatq-source.h"
 #include "threatq-client.h"
+#include "threatq-compat.h"
 #include "threatq-cursor.h"
 #include "threatq-cursor-record.h"
 #include "threatq-mapper.h"
@@ -287,17 +288,15 @@ _generate_persist_name(const LogPipe *s)
   return persist_name;
 }
 
-static const gchar *
-_format_stats_instance(LogThreadedSourceDriver *s)
+static void
+_stats_labels(LogThreadedSourceDriver *s, ThreatqStatsLabels *labels)
 {
   ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
-  static gchar instance[1024];
 
-  if (s->super.super.super.persist_name)
-    g_snprintf(instance, sizeof(instance), "threatq,%s", s->super.super.super.persist_name);
-  else
-    g_snprintf(instance, sizeof(instance), "threatq,%s,%s", self->client_options.url, self->client_options.collection);
-  return instance;
+  labels->driver_id = s->super.super.id;
+  labels->url = self->client_options.url;
+  labels->collection = self->client_options.collection;
+  labels->persist_name = s->super.super.super.persist_name;
 }
 
 static const gchar *
@@ -320,7 +319,7 @@ _driver_id(ThreatqSourceDriver *self)
 static void
 _bookmark(ThreatqSourceDriver *self, gboolean last_of_page)
 {
-  AckTracker *ack_tracker = ((LogSource *) self->super.super.worker)->ack_tracker;
+  AckTracker *ack_tracker = threatq_compat_worker(&self->super.super)->ack_tracker;
   Bookmark *bookmark = ack_tracker_request_bookmark(ack_tracker);
   ThreatqReaderPage *page = self->page;
 
@@ -335,7 +334,7 @@ _bookmark(ThreatqSourceDriver *self, gboolean last_of_page)
 static LogThreadedFetchResult
 _hand_out_pending(ThreatqSourceDriver *self)
 {
-  LogSource *worker = (LogSource *) self->super.super.worker;
+  LogSource *worker = threatq_compat_worker(&self->super.super);
   ThreatqReaderPage *page = self->page;
   gsize room = window_size_counter_get(&worker->window_size, NULL);
   guint count = MIN(MAX(room, 1), MIN(page->documents.length, THREATQ_POST_BURST));
@@ -352,7 +351,7 @@ _hand_out_pending(ThreatqSourceDriver *self)
   for (guint i = 0; i + 1 < count; i++)
     {
       _bookmark(self, FALSE);
-      log_threaded_source_post(&self->super.super, burst[i]);
+      threatq_compat_post(&self->super.super, burst[i]);
     }
   /* the bookmark of the message returned is taken up when the framework posts it */
   _bookmark(self, page_done);
@@ -474,8 +473,9 @@ _init(LogPipe *s)
   threatq_reader_reset(self->reader);
   /* fetch() only returns NO_DATA when stopping; the reader keeps the rhythm */
   self->super.no_data_delay = 1000;
-  threatq_stats_register(&self->stats, self->super.super.worker_options.super.stats_source, _driver_id(self),
-                         _format_stats_instance(&self->super.super));
+  ThreatqStatsLabels labels;
+  _stats_labels(&self->super.super, &labels);
+  threatq_stats_register(&self->stats, self->super.super.worker_options.super.stats_source, &labels);
   threatq_message_factory_set_owner(self->message_factory, _driver_id(self), &self->stats);
 
   msg_info("threatq: source starting", evt_tag_str("driver", _driver_id(self)),
@@ -525,7 +525,7 @@ threatq_sd_new(GlobalConfig *cfg)
   self->super.thread_init = _thread_init;
   self->super.thread_deinit = _thread_deinit;
   self->super.request_exit = _request_exit;
-  self->super.super.format_stats_instance = _format_stats_instance;
+  threatq_compat_set_stats_labels(&self->super.super, _stats_labels);
   self->super.super.worker_options.ack_tracker_factory = consecutive_ack_tracker_factory_new();
   self->super.super.worker_options.super.stats_level = STATS_LEVEL0;
   self->super.super.worker_options.super.stats_source = stats_register_type("threatq");

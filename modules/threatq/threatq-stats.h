@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The per-source counters shown by `syslog-ng-ctl stats`. */
+/*
+ * The per-source counters shown by `syslog-ng-ctl stats` (and, on syslog-ng
+ * 4.x, as labelled metrics by `syslog-ng-ctl stats prometheus`).
+ */
 #ifndef THREATQ_STATS_H_INCLUDED
 #define THREATQ_STATS_H_INCLUDED
 
 #include "stats/stats-registry.h"
+#include "threatq-compat.h"
 
 typedef enum
 {
@@ -21,12 +25,17 @@ typedef enum
 typedef struct _ThreatqStats
 {
   StatsClusterKey keys[THREATQ_STAT_MAX];
+  ThreatqCompatLabel labels[THREATQ_STAT_MAX][THREATQ_COMPAT_MAX_LABELS];
   StatsCounterItem *counters[THREATQ_STAT_MAX];
-  gchar *id;                      /* the keys point here */
+  /* the keys and labels point here */
+  gchar *id;
+  gchar *url;
+  gchar *collection;
+  gchar *persist_name;
   gchar *instance;
 } ThreatqStats;
 
-void threatq_stats_register(ThreatqStats *self, guint16 stats_source, const gchar *id, const gchar *instance);
+void threatq_stats_register(ThreatqStats *self, guint16 stats_source, const ThreatqStatsLabels *labels);
 void threatq_stats_unregister(ThreatqStats *self);
 
 static inline void

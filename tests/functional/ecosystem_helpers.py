@@ -56,7 +56,8 @@ def scl_includes():
     checkout's scl/threatq/threatq.conf explicitly (including it twice would
     define its blocks twice, so a system-wide copy must not be installed then).
     """
-    require_file("/etc/syslog-ng/scl.conf", "syslog-ng-core")
+    # 3.38 ships it in /etc/syslog-ng, 4.x in its include path (/usr/share/syslog-ng/include)
+    require_file(syslogng.SCL_CONF, "syslog-ng-core")
     require_file(SYSTEM_SCL_DIR / "elasticsearch" / "elastic-http.conf", "syslog-ng-scl")
     if syslogng.installed_mode():
         require_file(INSTALLED_SCL, "syslog-ng-mod-threatq (tests/package-check.sh installs it)")

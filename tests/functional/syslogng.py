@@ -7,7 +7,8 @@ Environment:
   THREATQ_INSTALLED=1  use the installed module: no --module-path at all
   SYSLOG_NG            syslog-ng binary (default: syslog-ng from PATH, else /usr/sbin)
   SYSLOG_NG_CTL        syslog-ng-ctl binary
-  SYSLOG_NG_MODULE_DIR syslog-ng's own module dir (default: /usr/lib/syslog-ng/3.38)
+  SYSLOG_NG_MODULE_DIR syslog-ng's own module dir (default: the Module-Directory
+                       of `syslog-ng --version`, e.g. /usr/lib/syslog-ng/4.8)
 
 Memory checks (tests/sanitizers.sh, tests/valgrind.sh):
   THREATQ_SYSLOG_NG_ENV      extra environment for syslog-ng processes only, as shell
@@ -38,7 +39,31 @@ def _which(name, fallback):
 SYSLOG_NG = os.environ.get("SYSLOG_NG") or _which("syslog-ng", "/usr/sbin/syslog-ng")
 SYSLOG_NG_CTL = os.environ.get("SYSLOG_NG_CTL") or _which("syslog-ng-ctl",
                                                           "/usr/sbin/syslog-ng-ctl")
-SYSTEM_MODULE_DIR = os.environ.get("SYSLOG_NG_MODULE_DIR", "/usr/lib/syslog-ng/3.38")
+
+
+def _version_info():
+    """{'Installer-Version': '4.8.1', 'Module-Directory': ...} from `syslog-ng --version`."""
+    try:
+        out = subprocess.run([SYSLOG_NG, "--version"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, timeout=30).stdout.decode()
+    except OSError:
+        return {}
+    return dict(re.findall(r"^([\w-]+): *(.*)$", out, re.M))
+
+
+_VERSION_INFO = _version_info()
+# the syslog-ng under test: (major, minor), its series "4.8", and the @version line for it,
+# so that every configuration gets the semantics of that release (typed values on 4.x)
+VERSION = tuple(int(x) for x in
+                _VERSION_INFO.get("Installer-Version", "3.38").split(".")[:2])
+SERIES = "%d.%d" % VERSION
+VERSION_LINE = "@version: " + SERIES
+TYPED_VALUES = VERSION >= (4, 0)
+SYSTEM_MODULE_DIR = os.environ.get("SYSLOG_NG_MODULE_DIR") or _VERSION_INFO.get(
+    "Module-Directory", "/usr/lib/syslog-ng/" + SERIES)
+SCL_CONF = next((p for p in (Path("/etc/syslog-ng/scl.conf"),
+                             Path(_VERSION_INFO.get("Include-Path", "/usr/share/syslog-ng/include"))
+                             / "scl.conf") if p.exists()), Path("/etc/syslog-ng/scl.conf"))
 TIMEOUT_SCALE = float(os.environ.get("THREATQ_TEST_TIMEOUT_SCALE") or 1)
 
 
@@ -124,7 +149,7 @@ def make_config(source_opts, out_file, extra=""):
     """A whole config: the threatq() source, a file destination writing $MESSAGE
     one per line to out_file, and any extra text (more destinations: they must
     add their own log paths; the source is called s_tq)."""
-    return """@version: 3.38
+    return VERSION_LINE + """
 options { stats-freq(0); time-reopen(1); };
 
 source s_tq { %s; };
@@ -322,8 +347,9 @@ class SyslogNg:
     def output_tail(self, n=60):
         return "\n".join(self.output().splitlines()[-n:])
 
-    def stats_raw(self):
-        p = subprocess.run([SYSLOG_NG_CTL, "stats", "-c", str(self.ctl)],
+    def stats_raw(self, *args):
+        """`syslog-ng-ctl stats [args]` as text (args: e.g. "prometheus" on 4.x)."""
+        p = subprocess.run([SYSLOG_NG_CTL, "stats", *args, "-c", str(self.ctl)],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            timeout=10 * TIMEOUT_SCALE)
         return p.stdout.decode("utf-8", "replace")

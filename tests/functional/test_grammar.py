@@ -32,7 +32,7 @@ FULL = dict(REQUIRED,
 
 def conf(source_opts):
     # the destination is not needed for a syntax check, but keep the config realistic
-    return """@version: 3.38
+    return syslogng.VERSION_LINE + """
 source s_tq {
   %s;
 };

@@ -19,7 +19,7 @@ import time
 import pytest
 
 from conftest import CLIENT_ID, CLIENT_SECRET, COLLECTION
-from syslogng import (SYSLOG_NG_CTL, base_source_opts, make_config, read_lines,
+from syslogng import (SYSLOG_NG_CTL, VERSION_LINE, base_source_opts, make_config, read_lines,
                       threatq_source)
 from tls_helpers import check_delivery, check_running, out_ids, threatq_counters
 
@@ -229,7 +229,7 @@ def test_stalled_destination_holds_the_fetcher_back(emulator_factory, syslog_ng)
     try:
         src = threatq_source(**base_source_opts(emu, COLLECTION, page_size=page,
                                                 log_iw_size=iw))
-        syslog_ng.start("""@version: 3.38
+        syslog_ng.start(VERSION_LINE + """
 options { stats-freq(0); stats-level(1); time-reopen(1); };
 source s_tq { %s; };
 destination d_fifo { pipe("%s" template("$MESSAGE\\n")); };

@@ -11,7 +11,8 @@ import re
 import pytest
 
 from conftest import COLLECTION
-from syslogng import base_source_opts, hide_path, make_config, option_named, threatq_source
+from syslogng import (VERSION_LINE, base_source_opts, hide_path, make_config, option_named,
+                      threatq_source)
 
 SECRET = "pa55-w0rd-s3cret"
 REQUIRED = {
@@ -23,7 +24,7 @@ REQUIRED = {
 
 
 def conf(source_opts):
-    return """@version: 3.38
+    return VERSION_LINE + """
 source s_tq { %s; };
 destination d_null { file("/dev/null"); };
 log { source(s_tq); destination(d_null); };
