@@ -420,12 +420,9 @@ _collect_tag_names(ThreatqSourceDriver *self)
     self->tag_names[i] = g_strdup(log_tags_get_by_id(g_array_index(tags, LogTagId, i)));
 }
 
-static gboolean
-_init(LogPipe *s)
+static void
+_resolve_poll_interval(ThreatqSourceDriver *self)
 {
-  ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
-  GlobalConfig *cfg = log_pipe_get_config(s);
-
   if (self->poll_interval < 0)
     self->poll_interval = self->super.no_data_delay >= 0 ? self->super.no_data_delay / 1000.0
                           : THREATQ_DEFAULT_POLL_INTERVAL;
@@ -436,7 +433,11 @@ _init(LogPipe *s)
                   evt_tag_str("driver", _driver_id(self)));
       self->poll_interval = THREATQ_MIN_POLL_INTERVAL;
     }
+}
 
+static void
+_fill_mapper_options(ThreatqSourceDriver *self)
+{
   _collect_tag_names(self);
   self->mapper_options.feed_name = self->feed_name;
   self->mapper_options.preserve_original = self->preserve_original;
@@ -444,6 +445,16 @@ _init(LogPipe *s)
   self->mapper_options.ioc_expiration_seconds = self->ioc_expiration;
   /* more indicators than a page was asked for: the page is refused (docs/limits.md) */
   self->mapper_options.max_indicators = MAX((guint) self->client_options.page_size, THREATQ_DEFAULT_MAX_INDICATORS);
+}
+
+static gboolean
+_init(LogPipe *s)
+{
+  ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
+  GlobalConfig *cfg = log_pipe_get_config(s);
+
+  _resolve_poll_interval(self);
+  _fill_mapper_options(self);
 
   const gchar *persist_name = log_pipe_get_persist_name(s);
   if (!threatq_cursor_store_open(&self->cursor_store, cfg->state, persist_name, self->client_options.collection,
