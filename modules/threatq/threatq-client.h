@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The HTTP side of threatq(): OAuth2 client-credentials token and one page
- * request.  Used from the fetcher thread only, except threatq_client_abort().
+ * request.  Used from the reader thread only (threatq-reader.c), except
+ * threatq_client_abort() and threatq_client_resume(): threatq_reader_request_stop()
+ * and threatq_reader_reset() call them from the thread that stops or (re)initialises
+ * the source, to cut a request short on stop or reload.
  */
 #ifndef THREATQ_CLIENT_H_INCLUDED
 #define THREATQ_CLIENT_H_INCLUDED

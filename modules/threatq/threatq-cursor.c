@@ -93,7 +93,7 @@ _claim(ThreatqCursorStore *self, const gchar *persist_name, const gchar *collect
     {
       gchar *other = g_strndup(stored->record.collection, THREATQ_CURSOR_COLLECTION_MAX);
       msg_warning("threatq: the stored cursor belongs to another collection, starting this one from the beginning",
-                  evt_tag_str("persist_name", persist_name), evt_tag_str("stored_collection", other),
+                  evt_tag_str("driver", self->driver_id), evt_tag_str("persist_name", persist_name), evt_tag_str("stored_collection", other),
                   evt_tag_str("collection", collection));
       g_free(other);
       threatq_cursor_record_init(&stored->record, collection, url);
@@ -102,13 +102,14 @@ _claim(ThreatqCursorStore *self, const gchar *persist_name, const gchar *collect
 }
 
 gboolean
-threatq_cursor_store_open(ThreatqCursorStore *self, PersistState *state, const gchar *persist_name,
-                          const gchar *collection, const gchar *url)
+threatq_cursor_store_open(ThreatqCursorStore *self, PersistState *state, const gchar *driver_id,
+                          const gchar *persist_name, const gchar *collection, const gchar *url)
 {
   gsize size = 0;
   guint8 entry_format = 0;
 
   self->state = state;
+  self->driver_id = driver_id;
   self->handle = persist_state_lookup_entry(state, persist_name, &size, &entry_format);
   guint8 version = self->handle ? _stored_version(state, self->handle, size) : 0;
 
@@ -123,13 +124,13 @@ threatq_cursor_store_open(ThreatqCursorStore *self, PersistState *state, const g
       gchar *cursor = _read_v1(state, self->handle);
       gboolean created = _create(self, persist_name, collection, url, cursor);
       msg_info("threatq: upgraded the stored cursor to the checksummed layout",
-               evt_tag_str("persist_name", persist_name), evt_tag_str("collection", collection));
+               evt_tag_str("driver", self->driver_id), evt_tag_str("persist_name", persist_name), evt_tag_str("collection", collection));
       g_free(cursor);
       return created;
     }
   if (self->handle)
     msg_warning("threatq: the stored cursor has an unknown layout, starting the collection from the beginning",
-                evt_tag_str("persist_name", persist_name));
+                evt_tag_str("driver", self->driver_id), evt_tag_str("persist_name", persist_name));
   return _create(self, persist_name, collection, url, NULL);
 }
 
@@ -152,7 +153,8 @@ _save(PersistState *state, ThreatqBookmarkData *data)
   gboolean written = threatq_cursor_record_write(&stored->record, data->cursor, strlen(data->cursor));
   persist_state_unmap_entry(state, data->handle);
 
-  /* the reader only uses cursors that pass the same check: this is a bug, not the server */
+  /* the reader only uses cursors that pass the same check: this is a bug, not the server.
+   * No driver tag: the bookmark may outlive its driver across a reload. */
   if (!written)
     msg_error("threatq: cursor cannot be stored, keeping the previous one",
               evt_tag_int("length", strlen(data->cursor)));

@@ -16,6 +16,7 @@ typedef struct _ThreatqCursorStore
 {
   PersistState *state;
   PersistEntryHandle handle;
+  const gchar *driver_id;         /* borrowed from the driver, for log lines */
 } ThreatqCursorStore;
 
 /*
@@ -24,8 +25,8 @@ typedef struct _ThreatqCursorStore
  * changed) is emptied with a warning: that collection starts from the beginning.
  * A version 1 entry (older threatq()) is upgraded, keeping its cursor.
  */
-gboolean threatq_cursor_store_open(ThreatqCursorStore *self, PersistState *state, const gchar *persist_name,
-                                   const gchar *collection, const gchar *url);
+gboolean threatq_cursor_store_open(ThreatqCursorStore *self, PersistState *state, const gchar *driver_id,
+                                   const gchar *persist_name, const gchar *collection, const gchar *url);
 
 /* The stored cursor, or "*" when none was ever stored (or no slot is intact).  Free with g_ref_string_release(). */
 GRefString *threatq_cursor_store_load(ThreatqCursorStore *self);

@@ -457,7 +457,8 @@ _init(LogPipe *s)
   _fill_mapper_options(self);
 
   const gchar *persist_name = log_pipe_get_persist_name(s);
-  if (!threatq_cursor_store_open(&self->cursor_store, cfg->state, persist_name, self->client_options.collection,
+  if (!threatq_cursor_store_open(&self->cursor_store, cfg->state, _driver_id(self), persist_name,
+                                 self->client_options.collection,
                                  self->client_options.url))
     {
       msg_error("threatq: cannot allocate the cursor in the persist file",

@@ -12,7 +12,7 @@
 typedef enum
 {
   THREATQ_STAT_PAGES,             /* pages fetched and parsed */
-  THREATQ_STAT_INDICATORS,        /* messages made from indicators */
+  THREATQ_STAT_INDICATORS,        /* documents of accepted pages, counted by the reader before they are posted */
   THREATQ_STAT_HTTP_ERRORS,       /* failed requests: non-2xx answers, timeouts, connection errors */
   THREATQ_STAT_AUTH_FAILURES,     /* token requests refused, 401s that a new token did not cure */
   THREATQ_STAT_MALFORMED_PAGES,   /* bodies that were not valid JSON or not a page */
