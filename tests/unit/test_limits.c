@@ -309,14 +309,14 @@ Test(limits, long_values_render_as_the_same_json)
     g_string_append_c(value, i % 7 == 0 ? '"' : i % 11 == 0 ? '\n' : (gchar) ('a' + i % 26));
   GString *body = g_string_new("{\"data\":[{\"value\":\"");
   for (guint i = 0; i < value->len; i++)
-    g_string_append(body, value->str[i] == '"' ? "\\\"" : value->str[i] == '\n' ? "\\n" : (gchar[]) { value->str[i], 0 });
+    g_string_append(body, (value->str[i] == '"' ? "\\\"" : value->str[i] == '\n' ? "\\n" : (gchar[]) { value->str[i], 0 }));
   g_string_append(body, "\"}],\"nextCursorMark\":\"c\"}");
 
   ThreatqDocument *document = (ThreatqDocument *) _parse_one(body);
   const gchar *json = threatq_document_json(document);
   GString *expected = g_string_new(NULL);
   for (guint i = 0; i < value->len; i++)
-    g_string_append(expected, value->str[i] == '"' ? "\\\"" : value->str[i] == '\n' ? "\\n" : (gchar[]) { value->str[i], 0 });
+    g_string_append(expected, (value->str[i] == '"' ? "\\\"" : value->str[i] == '\n' ? "\\n" : (gchar[]) { value->str[i], 0 }));
   gchar *needle = g_strdup_printf("\"indicator_value\":\"%s\"", expected->str);
   cr_assert(strstr(json, needle), "the long value is not rendered as expected");
   g_free(needle);
