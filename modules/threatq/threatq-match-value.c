@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threatq-match-value.h"
+#include "threatq-url.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -381,12 +382,8 @@ _parse_url(const gchar *text, gsize length, ThreatqMatchValue *value)
   for (gsize i = 0; i < length; i++)
     if (_url_forbidden((guchar) text[i]))
       return FALSE;
-  if (length == 0 || !g_ascii_isalpha(text[0]))
-    return FALSE;
-  const gchar *p = text + 1;
-  while (p < end && (g_ascii_isalnum(*p) || *p == '+' || *p == '-' || *p == '.'))
-    p++;
-  if (end - p < 3 || memcmp(p, "://", 3) != 0)
+  const gchar *p = threatq_url_scheme_end(text, end);
+  if (!p)
     return FALSE;
   _write(&writer, text, (gsize) (p - text), TRUE);
   const gchar *scheme = (const gchar *) writer.out;

@@ -158,16 +158,11 @@ threatq_url_parse(const gchar *text, gsize length, ThreatqUrl *url)
   if (_has_forbidden(text, end))
     return FALSE;
 
-  if (length == 0 || !g_ascii_isalpha(text[0]))
+  const gchar *scheme_end = threatq_url_scheme_end(text, end);
+  if (!scheme_end)
     return FALSE;
-  const gchar *p = text + 1;
-  while (p < end && (g_ascii_isalnum(*p) || *p == '+' || *p == '-' || *p == '.'))
-    p++;
-  if (end - p < 3 || memcmp(p, "://", 3) != 0)
-    return FALSE;
-  const gchar *scheme_end = p;
 
-  const gchar *authority = p + 3;
+  const gchar *authority = scheme_end + 3;
   const gchar *authority_end = _authority_end(authority, end);
   if (!_parse_authority(authority, authority_end, url))
     return FALSE;

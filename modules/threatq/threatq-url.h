@@ -10,6 +10,26 @@
 #define THREATQ_URL_H_INCLUDED
 
 #include <glib.h>
+#include <string.h>
+
+/*
+ * Where an absolute URL's scheme ends: text starts with a letter, then letters,
+ * digits, '+', '-' or '.', then "://".  Returns the end of the scheme (the ':'),
+ * or NULL when text has no such scheme.  Shared by the mapper's URL splitting and
+ * threatq-match's URL normalisation, so both read the same values as absolute.
+ */
+static inline const gchar *
+threatq_url_scheme_end(const gchar *text, const gchar *end)
+{
+  if (text >= end || !g_ascii_isalpha(text[0]))
+    return NULL;
+  const gchar *p = text + 1;
+  while (p < end && (g_ascii_isalnum(*p) || *p == '+' || *p == '-' || *p == '.'))
+    p++;
+  if (end - p < 3 || memcmp(p, "://", 3) != 0)
+    return NULL;
+  return p;
+}
 
 typedef struct _ThreatqUrlPart
 {
