@@ -11,8 +11,8 @@ import re
 import pytest
 
 from conftest import COLLECTION
-from syslogng import (VERSION_LINE, base_source_opts, hide_path, make_config, option_named,
-                      threatq_source)
+from syslogng import base_source_opts, make_config, option_named
+from test_grammar import check  # noqa: F401  (the --syntax-only fixture, shared)
 
 SECRET = "pa55-w0rd-s3cret"
 REQUIRED = {
@@ -21,25 +21,6 @@ REQUIRED = {
     "client_id": "my-client",
     "client_secret": "my-secret",
 }
-
-
-def conf(source_opts):
-    return VERSION_LINE + """
-source s_tq { %s; };
-destination d_null { file("/dev/null"); };
-log { source(s_tq); destination(d_null); };
-""" % threatq_source(**source_opts)
-
-
-@pytest.fixture
-def check(syslog_ng_factory, tmp_path_factory):
-    d = tmp_path_factory.mktemp("cfg")
-    s = syslog_ng_factory(name="syntax", workdir=d)
-
-    def run(opts):
-        rc, out = s.syntax_only(conf(opts))
-        return rc, hide_path(out, d), s.conf_path.name
-    return run
 
 
 BAD_URLS = {
