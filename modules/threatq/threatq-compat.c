@@ -119,3 +119,13 @@ threatq_compat_stats_key_set(StatsClusterKey *key, ThreatqCompatLabel *label_sto
 }
 
 #endif
+
+void
+threatq_compat_parser_clone_settings(LogParser *self, LogParser *cloned)
+{
+#if THREATQ_SYSLOG_NG_4
+  log_parser_clone_settings(self, cloned);
+#else
+  log_parser_set_template(cloned, log_template_ref(self->template));
+#endif
+}
