@@ -119,3 +119,13 @@ threatq_compat_stats_key_set(StatsClusterKey *key, ThreatqCompatLabel *label_sto
 }
 
 #endif
+
+void
+threatq_compat_persist_config_add(GlobalConfig *cfg, const gchar *name, gpointer value, GDestroyNotify destroy)
+{
+#if THREATQ_SYSLOG_NG_4
+  cfg_persist_config_add(cfg, name, value, destroy);
+#else
+  cfg_persist_config_add(cfg, name, value, destroy, FALSE);
+#endif
+}

@@ -32,6 +32,11 @@ static CfgLexerKeyword threatq_keywords[] =
   { .kw_name = "ioc_expiration_duration", .kw_token = KW_IOC_EXPIRATION_DURATION },
   { .kw_name = "feed_name", .kw_token = KW_FEED_NAME },
   { .kw_name = "max_page_size", .kw_token = KW_MAX_PAGE_SIZE },
+  /* threatq(): what its threatq-match() set holds (m-feed) */
+  { .kw_name = "match_statuses", .kw_token = KW_MATCH_STATUSES },
+  { .kw_name = "match_min_score", .kw_token = KW_MATCH_MIN_SCORE },
+  { .kw_name = "match_max_size", .kw_token = KW_MATCH_MAX_SIZE },
+  { .kw_name = "match_state_file", .kw_token = KW_MATCH_STATE_FILE },
   { .kw_name = NULL }
 };
 
