@@ -129,3 +129,13 @@ threatq_compat_parser_clone_settings(LogParser *self, LogParser *cloned)
   log_parser_set_template(cloned, log_template_ref(self->template));
 #endif
 }
+
+void
+threatq_compat_persist_config_add(GlobalConfig *cfg, const gchar *name, gpointer value, GDestroyNotify destroy)
+{
+#if THREATQ_SYSLOG_NG_4
+  cfg_persist_config_add(cfg, name, value, destroy);
+#else
+  cfg_persist_config_add(cfg, name, value, destroy, FALSE);
+#endif
+}

@@ -15,14 +15,12 @@
 #include "logthrsource/logthrsourcedrv.h"
 #include "stats/stats-cluster.h"
 #include "parser/parser-expr.h"
+#include "cfg.h"
 
 #define THREATQ_SYSLOG_NG_4 (VERSION_VALUE_CURRENT >= 0x0406)
 
 #if !THREATQ_SYSLOG_NG_4 && VERSION_VALUE_CURRENT != VERSION_VALUE_3_38
 #error "threatq() builds against syslog-ng 3.38.x or 4.6 and later"
-/* A LogParser clone gets what every parser has (its template; on 4.x also its name). */
-void threatq_compat_parser_clone_settings(LogParser *self, LogParser *cloned);
-
 #endif
 
 /* 4.0 merged INT32 and INT64 into one integer type */
@@ -30,9 +28,6 @@ void threatq_compat_parser_clone_settings(LogParser *self, LogParser *cloned);
 #define THREATQ_LM_VT_INTEGER LM_VT_INTEGER
 #else
 #define THREATQ_LM_VT_INTEGER LM_VT_INT64
-/* A LogParser clone gets what every parser has (its template; on 4.x also its name). */
-void threatq_compat_parser_clone_settings(LogParser *self, LogParser *cloned);
-
 #endif
 
 /* a metric label; 3.38 has none (its keys are component, id, instance, name) */
@@ -40,9 +35,6 @@ void threatq_compat_parser_clone_settings(LogParser *self, LogParser *cloned);
 typedef StatsClusterLabel ThreatqCompatLabel;
 #else
 typedef struct { const gchar *name; const gchar *value; } ThreatqCompatLabel;
-/* A LogParser clone gets what every parser has (its template; on 4.x also its name). */
-void threatq_compat_parser_clone_settings(LogParser *self, LogParser *cloned);
-
 #endif
 
 /* What names one threatq() source in its metrics; the strings belong to the driver. */
@@ -84,5 +76,8 @@ void threatq_compat_stats_key_set(StatsClusterKey *key, ThreatqCompatLabel *labe
 
 /* A LogParser clone gets what every parser has (its template; on 4.x also its name). */
 void threatq_compat_parser_clone_settings(LogParser *self, LogParser *cloned);
+
+/* cfg_persist_config_add(): 3.38 has a force argument (FALSE here: a duplicate name is an error and value is destroyed) */
+void threatq_compat_persist_config_add(GlobalConfig *cfg, const gchar *name, gpointer value, GDestroyNotify destroy);
 
 #endif
