@@ -226,7 +226,7 @@ def matched(tmp_path_factory):
 
 def tags(doc):
     """The message's tags but syslog-ng's own .source.<name>."""
-    return {t for t in doc["tags"].split(",") if t and not t.startswith(".source.")}
+    return {t for t in as_list(doc["tags"]) if t and not t.startswith(".source.")}
 
 
 def enrichment(doc):
