@@ -12,6 +12,7 @@ values that the enrichment must repeat.
 """
 
 import json
+import subprocess
 import time
 
 import pytest
@@ -357,6 +358,32 @@ def test_two_sources_separate_sets(emulator_factory, syslog_ng):
     assert tags(docs[0]) == {"one"} and int(enrichment(docs[0])["indicator"]["id"]) == 2001
     assert tags(docs[1]) == {"two"} and int(enrichment(docs[1])["indicator"]["id"]) == 3001
     assert tags(docs[2]) == set() and "threat" not in docs[2]
+
+
+def test_parser_in_two_paths_and_after_reload(emulator_factory, syslog_ng):
+    """A named parser used by two log paths (syslog-ng clones it) matches in both, and still
+    matches after a reload (the new parser instances want the set the source hands over)."""
+    routes = """log { source(s_in); parser { json-parser(prefix("log.")); };
+                  parser(p_tq); destination(d_all); };
+                log { source(s_in); parser { json-parser(prefix("log.")); };
+                  parser(p_tq); destination(d_hits); };"""
+    _, workdir = _start(emulator_factory, syslog_ng, INDICATORS, [parser_text("p_tq", "s_tq")],
+                        routes=routes)
+    wait_loaded(syslog_ng, workdir, "s_tq", len(INDICATORS))
+    for round_ in ("before", "after"):
+        first = send(syslog_ng, workdir, [{"hash": SHA1, "round": round_}])[0]
+        second = syslog_ng.wait_for(
+            lambda: [d for d in syslogng.read_json_lines(workdir / "hits.ndjson")
+                     if syslogng.dig(d, "log.round", None) == round_],
+            message="the line in the second path")[0]
+        for doc in (first, second):
+            assert int(enrichment(doc)["indicator"]["id"]) == 1009, (round_, doc)
+        if round_ == "before":
+            reloads = syslog_ng.output().count("Configuration reload finished")
+            subprocess.run([syslogng.SYSLOG_NG_CTL, "reload", "-c", str(syslog_ng.ctl)],
+                           check=True, stdout=subprocess.PIPE, timeout=30)
+            syslog_ng.wait_for(lambda: syslog_ng.output().count("Configuration reload finished")
+                               > reloads, message="the reload")
 
 
 @pytest.mark.parametrize("source_stmt, expected", [
