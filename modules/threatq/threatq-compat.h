@@ -15,14 +15,12 @@
 #include "logthrsource/logthrsourcedrv.h"
 #include "stats/stats-cluster.h"
 #include "cfg.h"
+#include "parser/parser-expr.h"
 
 #define THREATQ_SYSLOG_NG_4 (VERSION_VALUE_CURRENT >= 0x0406)
 
 #if !THREATQ_SYSLOG_NG_4 && VERSION_VALUE_CURRENT != VERSION_VALUE_3_38
 #error "threatq() builds against syslog-ng 3.38.x or 4.6 and later"
-/* cfg_persist_config_add(): 3.38 has a force argument (FALSE here: a duplicate name is an error and value is destroyed) */
-void threatq_compat_persist_config_add(GlobalConfig *cfg, const gchar *name, gpointer value, GDestroyNotify destroy);
-
 #endif
 
 /* 4.0 merged INT32 and INT64 into one integer type */
@@ -30,9 +28,6 @@ void threatq_compat_persist_config_add(GlobalConfig *cfg, const gchar *name, gpo
 #define THREATQ_LM_VT_INTEGER LM_VT_INTEGER
 #else
 #define THREATQ_LM_VT_INTEGER LM_VT_INT64
-/* cfg_persist_config_add(): 3.38 has a force argument (FALSE here: a duplicate name is an error and value is destroyed) */
-void threatq_compat_persist_config_add(GlobalConfig *cfg, const gchar *name, gpointer value, GDestroyNotify destroy);
-
 #endif
 
 /* a metric label; 3.38 has none (its keys are component, id, instance, name) */
@@ -40,9 +35,6 @@ void threatq_compat_persist_config_add(GlobalConfig *cfg, const gchar *name, gpo
 typedef StatsClusterLabel ThreatqCompatLabel;
 #else
 typedef struct { const gchar *name; const gchar *value; } ThreatqCompatLabel;
-/* cfg_persist_config_add(): 3.38 has a force argument (FALSE here: a duplicate name is an error and value is destroyed) */
-void threatq_compat_persist_config_add(GlobalConfig *cfg, const gchar *name, gpointer value, GDestroyNotify destroy);
-
 #endif
 
 /* What names one threatq() source in its metrics; the strings belong to the driver. */
@@ -81,6 +73,9 @@ void threatq_compat_post(LogThreadedSourceDriver *s, LogMessage *msg);
 void threatq_compat_stats_key_set(StatsClusterKey *key, ThreatqCompatLabel *label_storage,
                                   const ThreatqStatsLabels *labels, guint16 stats_source,
                                   const gchar *instance, const gchar *metric_name, const gchar *name);
+
+/* A LogParser clone gets what every parser has (its template; on 4.x also its name). */
+void threatq_compat_parser_clone_settings(LogParser *self, LogParser *cloned);
 
 /* cfg_persist_config_add(): 3.38 has a force argument (FALSE here: a duplicate name is an error and value is destroyed) */
 void threatq_compat_persist_config_add(GlobalConfig *cfg, const gchar *name, gpointer value, GDestroyNotify destroy);

@@ -571,6 +571,12 @@ _free(LogPipe *s)
   log_threaded_fetcher_driver_free_method(s);
 }
 
+gboolean
+threatq_sd_is_threatq(LogPipe *s)
+{
+  return s->free_fn == _free;
+}
+
 LogDriver *
 threatq_sd_new(GlobalConfig *cfg)
 {

@@ -5,6 +5,8 @@
 #include "driver.h"
 
 LogDriver *threatq_sd_new(GlobalConfig *cfg);
+/* is this pipe (a driver of a source statement) a threatq() source driver; for threatq-match()'s source() check */
+gboolean threatq_sd_is_threatq(LogPipe *s);
 
 /* The name of the first required option that was not given, or NULL. */
 const gchar *threatq_sd_missing_required_option(LogDriver *s);
