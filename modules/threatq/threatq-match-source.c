@@ -250,6 +250,7 @@ _start_unwanted(ThreatqMatchSource *self, ThreatqReaderOptions *reader_options, 
   if (set)
     threatq_match_set_free(set);
   self->set = NULL;
+  _update_counters(self);
   reader_options->page_hook = NULL;
   reader_options->page_hook_data = NULL;
   return g_ref_string_acquire(stored_cursor);

@@ -269,3 +269,43 @@ def test_a_source_without_parser_builds_no_set(emulator_factory, syslog_ng):
     got = counters(syslog_ng)
     assert (got["match_entries"], got["match_skipped"], got["match_refused_full"]) == (0, 0, 0), got
     syslog_ng.stop()
+
+
+def _state_files(sng):
+    return sorted(sng.dir.glob("threatq-*.match"))
+
+
+def test_restart_without_state_file_reads_the_collection_again(emulator_factory, syslog_ng):
+    clock = Clock()
+    emu = emulator_factory()
+    emu.add_raw_indicators([indicator(clock, i, "FQDN", "g%d.example" % i) for i in range(1, 21)],
+                           collection=COLLECTION)
+    syslog_ng.start(match_config(emu, syslog_ng.dir))
+    wait_counter(syslog_ng, "match_entries", 20)
+    syslog_ng.wait_for(lambda: counters(syslog_ng).get("last_sync", 0) > 0, message="first sync")
+    syslog_ng.stop()
+    for path in _state_files(syslog_ng):
+        path.unlink()
+
+    first_request_after = len(emu.requests("page"))
+    syslog_ng.start()
+    wait_counter(syslog_ng, "match_entries", 20)
+    assert Prober(syslog_ng).hit("g20.example") == "20"
+    after = emu.requests("page")[first_request_after:]
+    assert after[0]["query"]["cursorMark"] == "*", "the stored cursor alone cannot rebuild the set"
+    assert "reading the collection from the start again" in syslog_ng.output()
+    syslog_ng.stop()
+
+
+def test_a_source_whose_parser_is_removed_drops_set_and_state_file(emulator_factory, syslog_ng):
+    clock = Clock()
+    emu = emulator_factory()
+    emu.add_raw_indicators([indicator(clock, 1, "FQDN", "gone.example")], collection=COLLECTION)
+    syslog_ng.start(match_config(emu, syslog_ng.dir))
+    wait_counter(syslog_ng, "match_entries", 1)
+    out = syslog_ng.dir / "plain.ndjson"
+    syslog_ng.write_config(syslogng.make_config(base_source_opts(emu, COLLECTION), out))
+    assert ctl(syslog_ng, "reload").returncode == 0
+    wait_counter(syslog_ng, "match_entries", 0)
+    syslog_ng.wait_for(lambda: not _state_files(syslog_ng), message="the stale state file removed")
+    syslog_ng.stop()
