@@ -14,8 +14,8 @@
 #include "versioning.h"
 #include "logthrsource/logthrsourcedrv.h"
 #include "stats/stats-cluster.h"
-#include "parser/parser-expr.h"
 #include "cfg.h"
+#include "parser/parser-expr.h"
 
 #define THREATQ_SYSLOG_NG_4 (VERSION_VALUE_CURRENT >= 0x0406)
 

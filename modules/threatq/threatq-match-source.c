@@ -24,6 +24,7 @@ struct _ThreatqMatchSource
   ThreatqMatchShared *shared;
   gchar *identity;              /* collection, URL and the filter options: a set of another identity is not reused */
   gchar *persist_key;
+  gchar *state_path;            /* match-state-file(), or the default next to the persist file */
 
   /* reader thread, from start until the reader is joined */
   ThreatqMatchSet *set;
@@ -99,6 +100,31 @@ threatq_match_source_set_state_file(ThreatqMatchSource *self, const gchar *path)
 
 /* init and deinit */
 
+/*
+ * The default match-state-file(): the persist file's directory and
+ * "threatq-<persist name>.match", the name with every byte outside
+ * [A-Za-z0-9._-] turned into '_' and cut to 100 bytes, followed by 8 hex
+ * digits of its SHA-256 so that names that differ only there stay apart.
+ */
+static gchar *
+_default_state_path(GlobalConfig *cfg, const gchar *persist_name)
+{
+  const gchar *persist_file = cfg->state ? persist_state_get_filename(cfg->state) : NULL;
+  gchar *directory = persist_file ? g_path_get_dirname(persist_file) : g_strdup(".");
+  GString *name = g_string_new("threatq-");
+
+  for (const gchar *c = persist_name; *c && name->len < 8 + 100; c++)
+    g_string_append_c(name, (g_ascii_isalnum(*c) || strchr("._-", *c)) ? *c : '_');
+  gchar *digest = g_compute_checksum_for_string(G_CHECKSUM_SHA256, persist_name, -1);
+  g_string_append_printf(name, "-%.8s.match", digest);
+
+  gchar *path = g_build_filename(directory, name->str, NULL);
+  g_free(digest);
+  g_string_free(name, TRUE);
+  g_free(directory);
+  return path;
+}
+
 static void
 _copy_context(ThreatqMatchSource *self, const ThreatqMatchSourceContext *context)
 {
@@ -109,6 +135,14 @@ _copy_context(ThreatqMatchSource *self, const ThreatqMatchSourceContext *context
   g_free(filter);
   g_free(self->persist_key);
   self->persist_key = g_strdup_printf("threatq-match(%s)", context->persist_name);
+}
+
+static void
+_resolve_state_path(ThreatqMatchSource *self, GlobalConfig *cfg)
+{
+  g_free(self->state_path);
+  self->state_path = self->state_file ? g_strdup(self->state_file)
+                     : _default_state_path(cfg, self->context.persist_name);
 }
 
 /*
@@ -138,6 +172,7 @@ gboolean
 threatq_match_source_init(ThreatqMatchSource *self, GlobalConfig *cfg, const ThreatqMatchSourceContext *context)
 {
   _copy_context(self, context);
+  _resolve_state_path(self, cfg);
   g_assert(!self->shared);
   self->shared = threatq_match_registry_acquire(context->source_name);
 
@@ -215,6 +250,7 @@ _start_unwanted(ThreatqMatchSource *self, ThreatqReaderOptions *reader_options, 
   if (set)
     threatq_match_set_free(set);
   self->set = NULL;
+  _update_counters(self);
   reader_options->page_hook = NULL;
   reader_options->page_hook_data = NULL;
   return g_ref_string_acquire(stored_cursor);
@@ -268,5 +304,6 @@ threatq_match_source_free(ThreatqMatchSource *self)
   g_free(self->state_file);
   g_free(self->identity);
   g_free(self->persist_key);
+  g_free(self->state_path);
   g_free(self);
 }

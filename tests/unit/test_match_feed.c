@@ -257,6 +257,18 @@ Test(match_feed, pages_insert_replace_remove_skip_and_refuse)
   ASSERT_HITS(set, "bad.example", "");
   ASSERT_HITS(set, "seven.example", "");
 
+  /* the writer's view of an id, for the snapshot journal: the replaced entry of 1 holds the new value */
+  const ThreatqMatchEntry *entry = threatq_match_set_find_id(set, 1);
+  cr_assert_not_null(entry);
+  cr_assert_eq(entry->id, 1);
+  ThreatqMatchKey key;
+  GString *text = g_string_new(NULL);
+  threatq_match_entry_key(entry, &key);
+  threatq_match_key_format(&key, text);
+  cr_assert_str_eq(text->str, "192.0.2.9");
+  g_string_free(text, TRUE);
+  cr_assert_null(threatq_match_set_find_id(set, 2));
+
   ThreatqMatchSetStats stats;
   threatq_match_set_get_stats(set, &stats);
   cr_assert_eq(stats.entries, 3);
