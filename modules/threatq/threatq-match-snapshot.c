@@ -239,7 +239,8 @@ _reader_get(Reader *r, guint64 offset, gsize need)
     return r->data + (offset - r->base);
 
   gsize drop = (gsize) (r->keep - r->base);
-  memmove(r->data, r->data + drop, r->length - drop);
+  if (drop)
+    memmove(r->data, r->data + drop, r->length - drop);
   r->base += drop;
   r->length -= drop;
   /* the caller bounds need and offset - keep (a page), so this stays bounded too */
