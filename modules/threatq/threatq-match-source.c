@@ -7,8 +7,8 @@
 #include "threatq-compat.h"
 #include "messages.h"
 
-#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define THREATQ_MATCH_CONFIG_ERROR g_quark_from_static_string("threatq-match-config-error")
@@ -33,6 +33,8 @@ struct _ThreatqMatchSource
   /* reader thread, from start until the reader is joined */
   ThreatqMatchSet *set;
   ThreatqMatchSnapshot *snapshot; /* the set's file (NULL: not saved); travels with the set across a reload */
+  gboolean snapshot_behind;     /* a commit failed and no rewrite has worked since (logged once) */
+  gboolean compact_failing;     /* the last rewrite failed (logged once) */
   gint64 last_purge;
 };
 
@@ -241,20 +243,36 @@ _update_counters(ThreatqMatchSource *self)
 
 /* snapshot (threatq-match-snapshot.h): the file that lets a restart resume the set */
 
+/* only a regular file: a match-state-file() that names a device or a link is never removed */
+static gboolean
+_remove_state_file(ThreatqMatchSource *self)
+{
+  struct stat st;
+
+  if (lstat(self->state_path, &st) < 0 || !S_ISREG(st.st_mode))
+    return FALSE;
+  if (_remove_state_file(self))
+    return TRUE;
+  msg_error("threatq: cannot remove match-state-file()", evt_tag_str("driver", self->context.driver_id),
+            evt_tag_str("file", self->state_path), evt_tag_error("error"));
+  return FALSE;
+}
+
 /*
- * A snapshot that may be behind the stored cursor must not be loaded by the next start (it would
- * resume with indicators missing): the file goes, and that start reads the collection again.  The
- * next compaction that works writes it again from the set.
+ * After a failed commit the file may be behind the stored cursor, and the next start must not
+ * load it (it would resume with indicators missing): it goes, and that start reads the collection
+ * again.  The snapshot then refuses commits until maybe_compact() has rewritten it from the set.
  */
 static void
-_snapshot_failed(ThreatqMatchSource *self, const gchar *what, const GError *error)
+_commit_failed(ThreatqMatchSource *self, const GError *error)
 {
+  if (self->snapshot_behind)
+    return;
+  self->snapshot_behind = TRUE;
   msg_error("threatq: cannot write match-state-file(), it is removed so that a restart reads the collection again",
             evt_tag_str("driver", self->context.driver_id), evt_tag_str("file", self->state_path),
-            evt_tag_str("step", what), evt_tag_str("error", error ? error->message : "unknown"));
-  if (unlink(self->state_path) < 0 && errno != ENOENT)
-    msg_error("threatq: cannot remove match-state-file()", evt_tag_str("driver", self->context.driver_id),
-              evt_tag_str("file", self->state_path), evt_tag_error("error"));
+            evt_tag_str("error", error ? error->message : "unknown"));
+  _remove_state_file(self);
 }
 
 static void
@@ -277,13 +295,27 @@ _save_page(ThreatqMatchSource *self, const gchar *next_cursor)
 
   if (!threatq_match_snapshot_commit(self->snapshot, next_cursor, &error))
     {
-      _snapshot_failed(self, "commit", error);
+      _commit_failed(self, error);
       g_clear_error(&error);
     }
+  /* TRUE after a failed commit means the file was rewritten whole from the set */
   if (!threatq_match_snapshot_maybe_compact(self->snapshot, self->set, next_cursor, &error))
     {
-      _snapshot_failed(self, "compact", error);
+      /* a failed rewrite leaves the file as it was (temporary file and rename) */
+      if (!self->snapshot_behind && !self->compact_failing)
+        msg_warning("threatq: cannot compact match-state-file(), it keeps growing until a rewrite works",
+                    evt_tag_str("driver", self->context.driver_id), evt_tag_str("file", self->state_path),
+                    evt_tag_str("error", error->message));
+      self->compact_failing = TRUE;
       g_clear_error(&error);
+      return;
+    }
+  self->compact_failing = FALSE;
+  if (self->snapshot_behind)
+    {
+      self->snapshot_behind = FALSE;
+      msg_info("threatq: match-state-file() written again from the indicator set",
+               evt_tag_str("driver", self->context.driver_id), evt_tag_str("file", self->state_path));
     }
 }
 
