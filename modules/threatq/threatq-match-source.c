@@ -185,6 +185,8 @@ threatq_match_source_init(ThreatqMatchSource *self, GlobalConfig *cfg, const Thr
 {
   _copy_context(self, context);
   _resolve_state_path(self, cfg);
+  /* log_pipe_get_persist_name() may give a static buffer: used above, not kept */
+  self->context.persist_name = NULL;
   g_assert(!self->shared);
   self->shared = threatq_match_registry_acquire(context->source_name);
   self->owner = threatq_match_shared_claim(self->shared, self);
