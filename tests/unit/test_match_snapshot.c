@@ -381,34 +381,32 @@ Test(match_snapshot, torn_tail_at_every_byte_is_cut_at_the_last_commit)
   threatq_match_set_free(set);
 }
 
-Test(match_snapshot, bad_checksum_stops_at_the_last_good_commit)
+/* damage other than a torn tail may hide pages that the stored cursor has passed: nothing is used */
+Test(match_snapshot, bad_checksum_refuses_the_whole_file)
 {
   gchar *page1;
   gsize page1_end = _two_pages(&page1), length;
   gchar *whole = _read_file(&length);
-  gboolean loaded;
-  gchar *position, *message;
+  gsize offsets[] = { length - 5, page1_end - 5 };
 
-  /* a flipped byte in page 2's position: every record stays well-formed, only the CRC can tell */
-  whole[length - 5] ^= 0x01;
-  _write_file(whole, length);
-  ThreatqMatchSet *set = _load(IDENTITY, &loaded, &position, &message);
-  cr_assert(loaded);
-  cr_assert_str_eq(position, "p1");
-  cr_assert_str_eq(_dump(set), page1);
-  cr_assert(message && strstr(message, "checksum mismatch"), "%s", message);
-  threatq_match_set_free(set);
-
-  /* in page 1: nothing is loaded */
-  whole[length - 5] ^= 0x01;
-  whole[page1_end - 5] ^= 0x01;
-  _write_file(whole, length);
-  set = _load(IDENTITY, &loaded, &position, &message);
-  cr_assert_not(loaded);
-  cr_assert_null(position);
-  cr_assert_str_eq(_dump(set), "");
-  cr_assert(message && strstr(message, "checksum mismatch"), "%s", message);
-  threatq_match_set_free(set);
+  /* a flipped byte in page 2's position, then in page 1's: the records stay well-formed, only the CRC can tell */
+  for (guint i = 0; i < G_N_ELEMENTS(offsets); i++)
+    {
+      gboolean loaded;
+      gchar *position, *message;
+      gchar *copy = g_memdup2(whole, length);
+      copy[offsets[i]] ^= 0x01;
+      _write_file(copy, length);
+      ThreatqMatchSet *set = _load(IDENTITY, &loaded, &position, &message);
+      cr_assert_not(loaded, "damage at %zu", offsets[i]);
+      cr_assert_null(position);
+      cr_assert_str_eq(_dump(set), "", "the pages before the damage are taken back");
+      cr_assert(message && strstr(message, "commit checksum mismatch") && strstr(message, "not used"), "%s", message);
+      /* the file starts afresh: a header and nothing else */
+      cr_assert_eq(_file_size(), THREATQ_SNAP_HEADER_FIXED + strlen(IDENTITY));
+      threatq_match_set_free(set);
+      g_free(copy);
+    }
 }
 
 Test(match_snapshot, another_identity_or_a_bad_header_is_ignored_and_reset)
