@@ -329,8 +329,9 @@ _check_record(Load *load, guint type, const guint8 *body, guint32 length, guint 
 }
 
 /*
- * Reads the page at start up to its commit and checks every record and the CRC: *end is the end
- * of its commit.  FALSE at the end of the file, or (with load->error) at a torn or damaged page.
+ * Reads the page at start and checks its header, every record and the CRC: *end is the end of its
+ * commit.  FALSE at the end of the file, or (with load->error) at a torn or damaged page.  Only a
+ * page whose sound header says it goes past the end of the file is torn.
  */
 static gboolean
 _scan_page(Load *load, guint64 start, guint64 *end)
@@ -340,37 +341,49 @@ _scan_page(Load *load, guint64 start, guint64 *end)
   gsize string_bytes = threatq_snap_strings_bytes(load->self->strings);
 
   r->keep = start;
-  for (guint64 offset = start;;)
+  const guint8 *header = _reader_get(r, start, THREATQ_SNAP_PAGE_HEADER);
+  if (!header)
+    return start == load->file_size && !r->error ? FALSE
+           : _stop(load, start, "torn page (the file ends inside its header)", TRUE);
+  guint32 length = threatq_snap_check_page_header(header);
+  if (!length)
+    return _stop(load, start, "bad page header", FALSE);
+  if (length > THREATQ_MATCH_SNAPSHOT_PAGE_MAX)
+    return _stop(load, start, "page longer than its bound", FALSE);
+  if (start + length > load->file_size)
+    return _stop(load, start, "torn page (the file ends inside it)", TRUE);
+  const guint8 *page = _reader_get(r, start, length);
+  if (!page)
+    return _stop(load, start, r->error ? g_strerror(r->error) : "file shorter than when the load began", FALSE);
+
+  for (guint32 offset = THREATQ_SNAP_PAGE_HEADER; offset + THREATQ_SNAP_RECORD_HEADER <= length;)
     {
-      const guint8 *head = _reader_get(r, offset, THREATQ_SNAP_RECORD_HEADER);
-      if (!head)
-        return offset == start && offset == load->file_size && !r->error ? FALSE
-               : _stop(load, offset, "torn page (the file ends inside it)", TRUE);
-      guint type = head[0];
-      guint32 length = threatq_snap_record_length(head);
+      const guint8 *record = page + offset;
+      guint type = record[0];
+      guint32 body = threatq_snap_record_length(record);
       gsize max = threatq_snap_record_max(type);
-      if (!max || length > max)
-        return _stop(load, offset, max ? "record longer than its bound" : "unknown record type", FALSE);
-      guint64 record_end = offset + THREATQ_SNAP_RECORD_HEADER + length;
-      if (record_end - start > THREATQ_MATCH_SNAPSHOT_PAGE_MAX)
-        return _stop(load, offset, "page longer than its bound", FALSE);
-      const guint8 *record = _reader_get(r, offset, THREATQ_SNAP_RECORD_HEADER + length);
-      if (!record)
-        return _stop(load, offset, "torn page (the file ends inside a record)", TRUE);
+      if (!max || body > max)
+        return _stop(load, start + offset, max ? "record longer than its bound" : "unknown record type", FALSE);
+      if (body > length - offset - THREATQ_SNAP_RECORD_HEADER)
+        return _stop(load, start + offset, "record crosses the end of its page", FALSE);
+      guint32 next = offset + THREATQ_SNAP_RECORD_HEADER + body;
       if (type == THREATQ_SNAP_COMMIT)
         {
-          const guint8 *page = _reader_get(r, start, (gsize) (record_end - start));
           const gchar *position;
           gsize position_length;
-          if (!threatq_snap_check_commit(page, page + (offset - start), &position, &position_length))
-            return _stop(load, offset, "commit checksum mismatch", FALSE);
-          *end = record_end;
+          if (next != length)
+            return _stop(load, start + offset, "commit before the end of its page", FALSE);
+          if (!threatq_snap_check_commit(page, record, &position, &position_length))
+            return _stop(load, start + offset, "commit checksum mismatch", FALSE);
+          *end = start + length;
           return TRUE;
         }
-      if (!_check_record(load, type, record + THREATQ_SNAP_RECORD_HEADER, length, &strings, &string_bytes, offset))
+      if (!_check_record(load, type, record + THREATQ_SNAP_RECORD_HEADER, body, &strings, &string_bytes,
+                         start + offset))
         return FALSE;
-      offset = record_end;
+      offset = next;
     }
+  return _stop(load, start, "page without a commit", FALSE);
 }
 
 /* applies a page that _scan_page() found intact */

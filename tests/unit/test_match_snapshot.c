@@ -407,6 +407,17 @@ Test(match_snapshot, bad_checksum_refuses_the_whole_file)
       threatq_match_set_free(set);
       g_free(copy);
     }
+
+  /* a record length grown in page 1 runs past the end of the file: damage, not a torn tail */
+  gsize first_record = THREATQ_SNAP_HEADER_FIXED + strlen(IDENTITY) + THREATQ_SNAP_PAGE_HEADER;
+  whole[first_record + 3] = 0x01;
+  _write_file(whole, length);
+  gboolean loaded;
+  gchar *position, *message;
+  ThreatqMatchSet *set = _load(IDENTITY, &loaded, &position, &message);
+  cr_assert_not(loaded);
+  cr_assert(message && strstr(message, "not used") && !strstr(message, "torn"), "%s", message);
+  threatq_match_set_free(set);
 }
 
 Test(match_snapshot, another_identity_or_a_bad_header_is_ignored_and_reset)
@@ -565,21 +576,34 @@ Test(match_snapshot, bounds)
   cr_assert(message && strstr(message, "unknown record type"), "%s", message);
   threatq_match_set_free(set);
 
-  /* a page longer than its bound (records within theirs, no commit) */
-  g_byte_array_set_size(records, 0);
-  guint32 string_length = THREATQ_MATCH_SNAPSHOT_STRING_MAX;
-  guint8 string_head[5] = { 'S', 0, 0, 1, 0 };
-  for (gsize page = 0; page <= THREATQ_MATCH_SNAPSHOT_PAGE_MAX; page += 5 + string_length)
-    {
-      g_byte_array_append(records, string_head, 5);
-      g_byte_array_set_size(records, records->len + string_length);
-    }
-  _file_with_page(records->data, records->len, FALSE);
+  /* a page whose (sound) header says it is longer than its bound */
+  guint32 page_length = THREATQ_MATCH_SNAPSHOT_PAGE_MAX + 1;
+  guint8 page_header[THREATQ_SNAP_PAGE_HEADER] =
+  {
+    'P', 8, 0, 0, 0, (guint8) page_length, (guint8) (page_length >> 8), (guint8) (page_length >> 16), 0,
+  };
+  guint32 crc = threatq_snap_crc32(0, page_header, THREATQ_SNAP_PAGE_HEADER - 4);
+  for (gint i = 0; i < 4; i++)
+    page_header[THREATQ_SNAP_PAGE_HEADER - 4 + i] = (guint8) (crc >> (8 * i));
+  GByteArray *file = g_byte_array_new();
+  threatq_snap_encode_header(file, IDENTITY, 0);
+  g_byte_array_append(file, page_header, sizeof(page_header));
+  g_byte_array_set_size(file, file->len + page_length);
+  _write_file((const gchar *) file->data, file->len);
+  g_byte_array_free(file, TRUE);
   set = _load(IDENTITY, &loaded, &position, &message);
   cr_assert_not(loaded);
   cr_assert(message && strstr(message, "page longer than its bound"), "%s", message);
   threatq_match_set_free(set);
   g_byte_array_free(records, TRUE);
+
+  /* records without a page header */
+  guint8 bare[5 + 8] = { 'R', 8 };
+  _file_with_page(bare, sizeof(bare), FALSE);
+  set = _load(IDENTITY, &loaded, &position, &message);
+  cr_assert_not(loaded);
+  cr_assert(message && strstr(message, "bad page header"), "%s", message);
+  threatq_match_set_free(set);
 
   /* a position over 1 KiB is refused */
   ThreatqMatchSnapshot *snapshot = _open(IDENTITY);
