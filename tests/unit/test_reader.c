@@ -376,6 +376,8 @@ Test(reader, rate_limited_waits_for_retry_after)
   cr_assert_geq(_gap_after_a_429("2"), 2000 * G_TIME_SPAN_MILLISECOND);
   cr_assert(log_capture_contains("waiting for Retry-After"));
   cr_assert(log_capture_contains("retry_after='2'"));
+  /* the retry line names the wait that follows, not the shorter back-off */
+  cr_assert(log_capture_contains("delay_ms='2000'"));
 }
 
 /* Retry-After: 0 must not turn into a request loop */
