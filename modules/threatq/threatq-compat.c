@@ -119,3 +119,23 @@ threatq_compat_stats_key_set(StatsClusterKey *key, ThreatqCompatLabel *label_sto
 }
 
 #endif
+
+void
+threatq_compat_parser_clone_settings(LogParser *self, LogParser *cloned)
+{
+#if THREATQ_SYSLOG_NG_4
+  log_parser_clone_settings(self, cloned);
+#else
+  log_parser_set_template(cloned, log_template_ref(self->template));
+#endif
+}
+
+void
+threatq_compat_persist_config_add(GlobalConfig *cfg, const gchar *name, gpointer value, GDestroyNotify destroy)
+{
+#if THREATQ_SYSLOG_NG_4
+  cfg_persist_config_add(cfg, name, value, destroy);
+#else
+  cfg_persist_config_add(cfg, name, value, destroy, FALSE);
+#endif
+}

@@ -14,6 +14,8 @@
 #include "versioning.h"
 #include "logthrsource/logthrsourcedrv.h"
 #include "stats/stats-cluster.h"
+#include "cfg.h"
+#include "parser/parser-expr.h"
 
 #define THREATQ_SYSLOG_NG_4 (VERSION_VALUE_CURRENT >= 0x0406)
 
@@ -71,5 +73,11 @@ void threatq_compat_post(LogThreadedSourceDriver *s, LogMessage *msg);
 void threatq_compat_stats_key_set(StatsClusterKey *key, ThreatqCompatLabel *label_storage,
                                   const ThreatqStatsLabels *labels, guint16 stats_source,
                                   const gchar *instance, const gchar *metric_name, const gchar *name);
+
+/* A LogParser clone gets what every parser has (its template; on 4.x also its name). */
+void threatq_compat_parser_clone_settings(LogParser *self, LogParser *cloned);
+
+/* cfg_persist_config_add(): 3.38 has a force argument (FALSE here: a duplicate name is an error and value is destroyed) */
+void threatq_compat_persist_config_add(GlobalConfig *cfg, const gchar *name, gpointer value, GDestroyNotify destroy);
 
 #endif

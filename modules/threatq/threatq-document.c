@@ -576,6 +576,12 @@ _append_json_string(GString *out, const gchar *text, gsize length)
   out->len += (gsize) (o - start);
 }
 
+void
+threatq_document_append_json_string(GString *out, const gchar *text, gsize length)
+{
+  _append_json_string(out, text, length);
+}
+
 static void
 _append_key(GString *out, const gchar *text, gsize length)
 {

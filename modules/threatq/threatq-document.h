@@ -60,6 +60,9 @@ void threatq_document_render(const ThreatqDocument *self, GString *out);
  */
 const gchar *threatq_document_json(ThreatqDocument *self);
 
+/* Appends text as a JSON string (quotes included), escaped as threatq_document_render() escapes. */
+void threatq_document_append_json_string(GString *out, const gchar *text, gsize length);
+
 /* Orders names one dotted component at a time ("a.b" < "a-c", since "a" < "a-c"). */
 gint threatq_field_name_compare(const gchar *a, const gchar *b);
 

@@ -463,6 +463,15 @@ threatq_match_set_remove(ThreatqMatchSet *self, gint64 id)
   return entry != NULL;
 }
 
+const ThreatqMatchEntry *
+threatq_match_set_find_id(ThreatqMatchSet *self, gint64 id)
+{
+  g_mutex_lock(&self->writer_lock);
+  const ThreatqMatchEntry *entry = _find_id(self, id);
+  g_mutex_unlock(&self->writer_lock);
+  return entry;
+}
+
 /* removals only store tombstones, so the slots can be walked while removing */
 gsize
 threatq_match_set_purge_expired(ThreatqMatchSet *self, gint64 now)

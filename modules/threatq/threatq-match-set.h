@@ -115,6 +115,12 @@ ThreatqMatchInsertResult threatq_match_set_insert(ThreatqMatchSet *self, const T
 gboolean threatq_match_set_remove(ThreatqMatchSet *self, gint64 id);
 /* removes the entries expired at now (epoch seconds); returns how many */
 gsize threatq_match_set_purge_expired(ThreatqMatchSet *self, gint64 now);
+/*
+ * The writer's view of the entry of id (NULL when none), e.g. to journal what an insert made.
+ * Only from the thread that updates the set, and only until its next update: an update may retire
+ * the entry, and the writer's next grace period frees it.
+ */
+const ThreatqMatchEntry *threatq_match_set_find_id(ThreatqMatchSet *self, gint64 id);
 /* frees what updates unlinked (waits for readers); updates do it themselves every so often */
 void threatq_match_set_reclaim(ThreatqMatchSet *self);
 void threatq_match_set_get_stats(ThreatqMatchSet *self, ThreatqMatchSetStats *stats);

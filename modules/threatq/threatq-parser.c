@@ -4,7 +4,7 @@
 #include "driver.h"
 #include "cfg-parser.h"
 
-int threatq_parse(CfgLexer *lexer, LogDriver **instance, gpointer arg);
+int threatq_parse(CfgLexer *lexer, gpointer *instance, gpointer arg);
 
 static CfgLexerKeyword threatq_keywords[] =
 {
@@ -32,9 +32,20 @@ static CfgLexerKeyword threatq_keywords[] =
   { .kw_name = "ioc_expiration_duration", .kw_token = KW_IOC_EXPIRATION_DURATION },
   { .kw_name = "feed_name", .kw_token = KW_FEED_NAME },
   { .kw_name = "max_page_size", .kw_token = KW_MAX_PAGE_SIZE },
+  /* threatq(): what its threatq-match() set holds (m-feed) */
+  { .kw_name = "match_statuses", .kw_token = KW_MATCH_STATUSES },
+  { .kw_name = "match_min_score", .kw_token = KW_MATCH_MIN_SCORE },
+  { .kw_name = "match_max_size", .kw_token = KW_MATCH_MAX_SIZE },
+  { .kw_name = "match_state_file", .kw_token = KW_MATCH_STATE_FILE },
+  /* threatq-match() */
+  { .kw_name = "threatq_match", .kw_token = KW_THREATQ_MATCH },
+  { .kw_name = "parent_domains", .kw_token = KW_PARENT_DOMAINS },
+  { .kw_name = "tag", .kw_token = KW_TAG },
+  { .kw_name = "hits_field", .kw_token = KW_HITS_FIELD },
   { .kw_name = NULL }
 };
 
+/* a threatq() driver or a threatq-match() parser */
 static void
 _cleanup_driver(gpointer driver)
 {
@@ -52,4 +63,4 @@ CfgParser threatq_parser =
   .cleanup = _cleanup_driver,
 };
 
-CFG_PARSER_IMPLEMENT_LEXER_BINDING(threatq_, THREATQ_, LogDriver **)
+CFG_PARSER_IMPLEMENT_LEXER_BINDING(threatq_, THREATQ_, gpointer *)

@@ -7,6 +7,6 @@
 
 extern CfgParser threatq_parser;
 
-CFG_PARSER_DECLARE_LEXER_BINDING(threatq_, THREATQ_, LogDriver **)
+CFG_PARSER_DECLARE_LEXER_BINDING(threatq_, THREATQ_, gpointer *)
 
 #endif

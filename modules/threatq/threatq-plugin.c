@@ -13,6 +13,11 @@ static Plugin threatq_plugins[] =
     .name = "threatq",
     .parser = &threatq_parser,
   },
+  {
+    .type = LL_CONTEXT_PARSER,
+    .name = "threatq-match",
+    .parser = &threatq_parser,
+  },
 };
 
 G_MODULE_EXPORT gboolean

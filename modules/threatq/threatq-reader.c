@@ -250,6 +250,10 @@ _accept_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *
             evt_tag_str("url", page_url), evt_tag_int("indicators", page->documents.length),
             evt_tag_str("next_cursor", self->cursor));
 
+  /* threatq-match(): the set is updated before any message of the page can be posted (docs/match-source.md) */
+  if (self->options->page_hook)
+    self->options->page_hook(page, self->options->page_hook_data);
+
   if (!_publish(self, page))
     return 0;
   return cycle_ends ? _end_cycle(self) : 0;

@@ -11,6 +11,14 @@
 #include "threatq-mapper.h"
 #include "threatq-stats.h"
 
+typedef struct _ThreatqReaderPage ThreatqReaderPage;
+
+/*
+ * Reader thread: sees every accepted page (documents and cursors) before the
+ * fetcher can take it.  The documents are read-only here; they belong to the page.
+ */
+typedef void (*ThreatqReaderPageHook)(ThreatqReaderPage *page, gpointer user_data);
+
 typedef struct _ThreatqReaderOptions
 {
   const ThreatqMapperOptions *mapper_options;
@@ -19,15 +27,18 @@ typedef struct _ThreatqReaderOptions
   const gchar *collection;
   gdouble poll_interval;        /* seconds */
   gint64 max_backoff;           /* milliseconds */
+  /* NULL: none; may change between threatq_reader_join() and threatq_reader_start() only */
+  ThreatqReaderPageHook page_hook;
+  gpointer page_hook_data;
 } ThreatqReaderOptions;
 
-typedef struct _ThreatqReaderPage
+struct _ThreatqReaderPage
 {
   GQueue documents;             /* ThreatqDocument *, may be empty */
   GQueue spent;                 /* documents handed out, freed by the reader thread */
   GRefString *cursor;           /* the cursor that returned the page */
   GRefString *next_cursor;      /* where the page ends */
-} ThreatqReaderPage;
+};
 
 void threatq_reader_page_free(ThreatqReaderPage *page);
 

@@ -19,6 +19,7 @@
 #include "threatq-message.h"
 #include "threatq-stats.h"
 #include "threatq-reader.h"
+#include "threatq-match-source.h"
 
 #include "logthrsource/logthrfetcherdrv.h"
 #include "ack-tracker/ack_tracker.h"
@@ -57,6 +58,7 @@ typedef struct _ThreatqSourceDriver
 
   ThreatqReaderOptions reader_options;
   ThreatqReader *reader;
+  ThreatqMatchSource *match;    /* threatq-match(): the set this source feeds when a parser wants it */
 
   /* fetcher-thread state */
   GRefString *cursor;           /* the stored cursor, where the reader starts */
@@ -255,6 +257,30 @@ threatq_sd_set_use_system_cert_store(LogDriver *s, gboolean use_system_cert_stor
   ((ThreatqSourceDriver *) s)->client_options.use_system_cert_store = use_system_cert_store;
 }
 
+gboolean
+threatq_sd_set_match_statuses(LogDriver *s, GList *statuses, GError **error)
+{
+  return threatq_match_source_set_statuses(((ThreatqSourceDriver *) s)->match, statuses, error);
+}
+
+void
+threatq_sd_set_match_min_score(LogDriver *s, gdouble min_score)
+{
+  threatq_match_source_set_min_score(((ThreatqSourceDriver *) s)->match, min_score);
+}
+
+void
+threatq_sd_set_match_max_size(LogDriver *s, gsize max_size)
+{
+  threatq_match_source_set_max_size(((ThreatqSourceDriver *) s)->match, max_size);
+}
+
+void
+threatq_sd_set_match_state_file(LogDriver *s, const gchar *path)
+{
+  threatq_match_source_set_state_file(((ThreatqSourceDriver *) s)->match, path);
+}
+
 const gchar *
 threatq_sd_missing_required_option(LogDriver *s)
 {
@@ -384,7 +410,10 @@ _thread_init(LogThreadedFetcherDriver *s)
 {
   ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
 
-  threatq_reader_start(self->reader, self->cursor);
+  /* every pipe is initialised by now: the parsers that want the set have said so */
+  GRefString *start = threatq_match_source_start(self->match, &self->reader_options, self->cursor);
+  threatq_reader_start(self->reader, start);
+  g_ref_string_release(start);
 }
 
 static void
@@ -447,6 +476,22 @@ _fill_mapper_options(ThreatqSourceDriver *self)
   self->mapper_options.max_indicators = MAX((guint) self->client_options.page_size, THREATQ_DEFAULT_MAX_INDICATORS);
 }
 
+static void
+_init_match(ThreatqSourceDriver *self, GlobalConfig *cfg, const gchar *persist_name)
+{
+  ThreatqMatchSourceContext context =
+  {
+    .source_name = self->super.super.super.super.group,
+    .driver_id = _driver_id(self),
+    .persist_name = persist_name,
+    .url = self->client_options.url,
+    .collection = self->client_options.collection,
+    .ioc_expiration = self->ioc_expiration,
+    .stats = &self->stats,
+  };
+  threatq_match_source_init(self->match, cfg, &context);
+}
+
 static gboolean
 _init(LogPipe *s)
 {
@@ -489,6 +534,7 @@ _init(LogPipe *s)
   _stats_labels(&self->super.super, &labels);
   threatq_stats_register(&self->stats, self->super.super.worker_options.super.stats_source, &labels);
   threatq_message_factory_set_owner(self->message_factory, _driver_id(self), &self->stats);
+  _init_match(self, cfg, log_pipe_get_persist_name(s));
 
   msg_info("threatq: source starting", evt_tag_str("driver", _driver_id(self)),
            evt_tag_str("url", self->client_options.url), evt_tag_str("collection", self->client_options.collection),
@@ -502,7 +548,10 @@ _deinit(LogPipe *s)
   ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
 
   threatq_stats_unregister(&self->stats);
-  return log_threaded_fetcher_driver_deinit_method(s);
+  gboolean result = log_threaded_fetcher_driver_deinit_method(s);
+  /* the reader thread has been joined: the set is nobody's to feed until the next start */
+  threatq_match_source_deinit(self->match, log_pipe_get_config(s));
+  return result;
 }
 
 static void
@@ -511,6 +560,7 @@ _free(LogPipe *s)
   ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
 
   threatq_reader_free(self->reader);
+  threatq_match_source_free(self->match);
   g_clear_pointer(&self->page, threatq_reader_page_free);
   threatq_client_free(self->client);
   threatq_message_factory_free(self->message_factory);
@@ -519,6 +569,12 @@ _free(LogPipe *s)
   g_free(self->feed_name);
   g_strfreev(self->tag_names);
   log_threaded_fetcher_driver_free_method(s);
+}
+
+gboolean
+threatq_sd_is_threatq(LogPipe *s)
+{
+  return s->free_fn == _free;
 }
 
 LogDriver *
@@ -532,6 +588,7 @@ threatq_sd_new(GlobalConfig *cfg)
   self->ioc_expiration = THREATQ_DEFAULT_IOC_EXPIRATION;
   self->feed_name = g_strdup("ThreatQuotient");
   self->message_factory = threatq_message_factory_new();
+  self->match = threatq_match_source_new();
 
   self->super.fetch = _fetch;
   self->super.thread_init = _thread_init;

@@ -5,6 +5,8 @@
 #include "driver.h"
 
 LogDriver *threatq_sd_new(GlobalConfig *cfg);
+/* is this pipe (a driver of a source statement) a threatq() source driver; for threatq-match()'s source() check */
+gboolean threatq_sd_is_threatq(LogPipe *s);
 
 /* The name of the first required option that was not given, or NULL. */
 const gchar *threatq_sd_missing_required_option(LogDriver *s);
@@ -31,5 +33,11 @@ void threatq_sd_set_key_file(LogDriver *s, const gchar *path);
 void threatq_sd_set_peer_verify(LogDriver *s, gboolean peer_verify);
 void threatq_sd_set_cipher_suite(LogDriver *s, const gchar *cipher_suite);
 void threatq_sd_set_use_system_cert_store(LogDriver *s, gboolean use_system_cert_store);
+
+/* threatq-match(): what the set this source feeds holds (threatq-match-source.h) */
+gboolean threatq_sd_set_match_statuses(LogDriver *s, GList *statuses, GError **error);
+void threatq_sd_set_match_min_score(LogDriver *s, gdouble min_score);
+void threatq_sd_set_match_max_size(LogDriver *s, gsize max_size);
+void threatq_sd_set_match_state_file(LogDriver *s, const gchar *path);
 
 #endif

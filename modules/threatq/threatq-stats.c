@@ -13,6 +13,9 @@ static const gchar *stat_names[THREATQ_STAT_MAX] =
   [THREATQ_STAT_MALFORMED_ITEMS] = "malformed_items",
   [THREATQ_STAT_LAST_SYNC] = "last_sync",
   [THREATQ_STAT_UNPAIRED_ATTRIBUTES] = "unpaired_attributes",
+  [THREATQ_STAT_MATCH_ENTRIES] = "match_entries",
+  [THREATQ_STAT_MATCH_REFUSED_FULL] = "match_refused_full",
+  [THREATQ_STAT_MATCH_SKIPPED] = "match_skipped",
 };
 
 /* the labelled metrics of 4.x (`syslog-ng-ctl stats prometheus` adds "syslogng_") */
@@ -26,6 +29,9 @@ static const gchar *metric_names[THREATQ_STAT_MAX] =
   [THREATQ_STAT_MALFORMED_ITEMS] = "threatq_malformed_items_total",
   [THREATQ_STAT_LAST_SYNC] = "threatq_last_sync_timestamp",
   [THREATQ_STAT_UNPAIRED_ATTRIBUTES] = "threatq_unpaired_attributes_total",
+  [THREATQ_STAT_MATCH_ENTRIES] = "threatq_match_entries",
+  [THREATQ_STAT_MATCH_REFUSED_FULL] = "threatq_match_refused_full_total",
+  [THREATQ_STAT_MATCH_SKIPPED] = "threatq_match_skipped_total",
 };
 
 void

@@ -19,6 +19,10 @@ typedef enum
   THREATQ_STAT_MALFORMED_ITEMS,   /* elements of data that were not objects */
   THREATQ_STAT_LAST_SYNC,         /* unix time the collection was last drained */
   THREATQ_STAT_UNPAIRED_ATTRIBUTES, /* attribute fields kept in MESSAGE only (THREATQ_MAX_ATTRIBUTE_NAMES) */
+  /* threatq-match() (docs/match-source.md): the source's set, 0 while no parser wants it */
+  THREATQ_STAT_MATCH_ENTRIES,     /* entries in the set (expired ones until they are purged) */
+  THREATQ_STAT_MATCH_REFUSED_FULL, /* new indicators refused because the set held match-max-size() */
+  THREATQ_STAT_MATCH_SKIPPED,     /* indicators of a type or value that cannot be matched */
   THREATQ_STAT_MAX,
 } ThreatqStat;
 

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "threatq-match-parser.h"
+#include "threatq-match-output.h"
+#include "threatq-match-registry.h"
+#include "threatq-source.h"
+#include "threatq-compat.h"
+#include "cfg-tree.h"
+#include "template/templates.h"
+#include "messages.h"
+
+#include <time.h>
+
+/* a per-thread buffer grown past this by one message is given back after it */
+#define MAX_KEPT_BUFFER (64 * 1024)
+#define INITIAL_VALUE_BUFFER 256
+#define MAX_HITS (THREATQ_MATCH_PARSER_MAX_FIELDS * THREATQ_MATCH_PARSER_MAX_HITS_PER_FIELD)
+
+typedef struct _ThreatqMatchParser
+{
+  LogParser super;
+  gchar *source_name;
+  gchar *field_names[THREATQ_MATCH_PARSER_MAX_FIELDS];   /* as written in fields() */
+  LogTemplate *fields[THREATQ_MATCH_PARSER_MAX_FIELDS];
+  guint field_count;
+  gboolean parent_domains;
+  gchar *tag;
+  gchar *hits_field;
+  ThreatqMatchShared *shared;                          /* from init to deinit */
+  ThreatqMatchOutput output;
+} ThreatqMatchParser;
+
+/*
+ * One per worker thread, made at its first message and kept until it ends:
+ * a message that hits nothing allocates nothing.
+ */
+typedef struct _ThreatqMatchScratch
+{
+  ThreatqMatchValue value;
+  GString *values[THREATQ_MATCH_PARSER_MAX_FIELDS];
+  const ThreatqMatchEntry *entries[MAX_HITS];
+  ThreatqMatchOrigin origins[MAX_HITS];
+  GString *text;
+  GString *json;
+} ThreatqMatchScratch;
+
+static void
+_scratch_free(gpointer p)
+{
+  ThreatqMatchScratch *scratch = p;
+
+  for (guint i = 0; i < THREATQ_MATCH_PARSER_MAX_FIELDS; i++)
+    g_string_free(scratch->values[i], TRUE);
+  g_string_free(scratch->text, TRUE);
+  g_string_free(scratch->json, TRUE);
+  g_free(scratch);
+}
+
+static GPrivate scratch_key = G_PRIVATE_INIT(_scratch_free);
+
+static ThreatqMatchScratch *
+_scratch(void)
+{
+  ThreatqMatchScratch *scratch = g_private_get(&scratch_key);
+
+  if (G_LIKELY(scratch))
+    return scratch;
+  scratch = g_new0(ThreatqMatchScratch, 1);
+  for (guint i = 0; i < THREATQ_MATCH_PARSER_MAX_FIELDS; i++)
+    scratch->values[i] = g_string_sized_new(INITIAL_VALUE_BUFFER);
+  scratch->text = g_string_sized_new(INITIAL_VALUE_BUFFER);
+  scratch->json = g_string_sized_new(INITIAL_VALUE_BUFFER);
+  g_private_set(&scratch_key, scratch);
+  return scratch;
+}
+
+static void
+_trim_buffer(GString **buffer)
+{
+  if (G_UNLIKELY((*buffer)->allocated_len > MAX_KEPT_BUFFER))
+    {
+      g_string_free(*buffer, TRUE);
+      *buffer = g_string_sized_new(INITIAL_VALUE_BUFFER);
+    }
+}
+
+/* ---- matching --------------------------------------------------------- */
+
+/* every field's value, formatted before the read section so that it stays short */
+static void
+_format_fields(ThreatqMatchParser *self, LogMessage *msg, ThreatqMatchScratch *scratch)
+{
+  LogTemplateEvalOptions options = DEFAULT_TEMPLATE_EVAL_OPTIONS;
+
+  options.opts = &self->super.super.cfg->template_options;
+  for (guint i = 0; i < self->field_count; i++)
+    log_template_format(self->fields[i], msg, &options, scratch->values[i]);
+}
+
+/* inside the read section: the hits of every field, in field order */
+static gsize
+_collect(ThreatqMatchParser *self, ThreatqMatchSet *set, gint64 now, ThreatqMatchScratch *scratch)
+{
+  gsize count = 0;
+
+  for (guint i = 0; i < self->field_count; i++)
+    {
+      GString *value = scratch->values[i];
+
+      if (value->len == 0 || value->len > THREATQ_MATCH_VALUE_MAX
+          || !threatq_match_value_classify(value->str, value->len, &scratch->value))
+        continue;
+      gsize found = threatq_match_set_lookup(set, &scratch->value.key, now, self->parent_domains,
+                                             &scratch->entries[count], THREATQ_MATCH_PARSER_MAX_HITS_PER_FIELD);
+      for (gsize j = count; j < count + found; j++)
+        scratch->origins[j] = (ThreatqMatchOrigin)
+        {
+          .field = self->field_names[i], .atomic = value->str, .atomic_length = value->len
+        };
+      count += found;
+    }
+  return count;
+}
+
+/* best first, by threatq_match_best_hit()'s order (a few hits: a selection sort is enough) */
+static void
+_order(ThreatqMatchScratch *scratch, gsize count)
+{
+  for (gsize i = 0; i + 1 < count; i++)
+    {
+      const ThreatqMatchEntry *best = threatq_match_best_hit(&scratch->entries[i], count - i);
+      gsize at = i;
+
+      while (scratch->entries[at] != best)
+        at++;
+      const ThreatqMatchEntry *entry = scratch->entries[i];
+      ThreatqMatchOrigin origin = scratch->origins[i];
+      scratch->entries[i] = scratch->entries[at];
+      scratch->origins[i] = scratch->origins[at];
+      scratch->entries[at] = entry;
+      scratch->origins[at] = origin;
+    }
+}
+
+static gboolean
+_process(LogParser *s, LogMessage **pmsg, const LogPathOptions *path_options, const gchar *input, gsize input_len)
+{
+  ThreatqMatchParser *self = (ThreatqMatchParser *) s;
+  ThreatqMatchSet *set = threatq_match_shared_get_set(self->shared);
+
+  if (!set)
+    return TRUE;
+
+  ThreatqMatchScratch *scratch = _scratch();
+  _format_fields(self, *pmsg, scratch);
+
+  guint token = threatq_match_set_read_begin(set);
+  gsize count = _collect(self, set, (gint64) time(NULL), scratch);
+  if (count)
+    {
+      _order(scratch, count);
+      LogMessage *msg = log_msg_make_writable(pmsg, path_options);
+      threatq_match_output_write(&self->output, msg, scratch->entries, scratch->origins, count,
+                                 scratch->text, scratch->json);
+    }
+  threatq_match_set_read_end(set, token);
+
+  for (guint i = 0; i < self->field_count; i++)
+    _trim_buffer(&scratch->values[i]);
+  _trim_buffer(&scratch->text);
+  _trim_buffer(&scratch->json);
+  return TRUE;
+}
+
+/* ---- source() --------------------------------------------------------- */
+
+static gboolean
+_has_threatq_driver(LogExprNode *node)
+{
+  for (; node; node = node->next)
+    {
+      if (node->layout == ENL_SINGLE && node->object && threatq_sd_is_threatq((LogPipe *) node->object))
+        return TRUE;
+      if (_has_threatq_driver(node->children))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+_check_source(ThreatqMatchParser *self)
+{
+  GlobalConfig *cfg = log_pipe_get_config(&self->super.super);
+  LogExprNode *source = cfg_tree_get_object(&cfg->tree, ENC_SOURCE, self->source_name);
+
+  if (!source)
+    {
+      msg_error("threatq-match(): source() names no source of this configuration",
+                evt_tag_str("parser", "threatq-match"), evt_tag_str("source", self->source_name),
+                log_pipe_location_tag(&self->super.super));
+      return FALSE;
+    }
+  if (!_has_threatq_driver(source->children))
+    {
+      msg_error("threatq-match(): source() names a source without a threatq() driver",
+                evt_tag_str("parser", "threatq-match"), evt_tag_str("source", self->source_name),
+                log_pipe_location_tag(&self->super.super));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+static gboolean
+_init(LogPipe *s)
+{
+  ThreatqMatchParser *self = (ThreatqMatchParser *) s;
+
+  if (!_check_source(self))
+    return FALSE;
+  if (!self->shared)
+    self->shared = threatq_match_registry_acquire(self->source_name);
+  threatq_match_shared_want(self->shared);
+  threatq_match_output_init(&self->output, self->tag, self->hits_field);
+  return log_parser_init_method(s);
+}
+
+static gboolean
+_deinit(LogPipe *s)
+{
+  ThreatqMatchParser *self = (ThreatqMatchParser *) s;
+
+  if (self->shared)
+    {
+      threatq_match_shared_unref(self->shared);
+      self->shared = NULL;
+    }
+  return log_parser_deinit_method(s);
+}
+
+static LogPipe *
+_clone(LogPipe *s)
+{
+  ThreatqMatchParser *self = (ThreatqMatchParser *) s;
+  ThreatqMatchParser *cloned = (ThreatqMatchParser *) threatq_match_parser_new(log_pipe_get_config(s));
+
+  threatq_compat_parser_clone_settings(&self->super, &cloned->super);
+  threatq_match_parser_set_source(&cloned->super, self->source_name);
+  for (guint i = 0; i < self->field_count; i++)
+    {
+      cloned->field_names[i] = g_strdup(self->field_names[i]);
+      cloned->fields[i] = log_template_ref(self->fields[i]);
+    }
+  cloned->field_count = self->field_count;
+  cloned->parent_domains = self->parent_domains;
+  threatq_match_parser_set_tag(&cloned->super, self->tag);
+  threatq_match_parser_set_hits_field(&cloned->super, self->hits_field);
+  return &cloned->super.super;
+}
+
+static void
+_free(LogPipe *s)
+{
+  ThreatqMatchParser *self = (ThreatqMatchParser *) s;
+
+  if (self->shared)
+    threatq_match_shared_unref(self->shared);
+  for (guint i = 0; i < self->field_count; i++)
+    {
+      g_free(self->field_names[i]);
+      log_template_unref(self->fields[i]);
+    }
+  g_free(self->source_name);
+  g_free(self->tag);
+  g_free(self->hits_field);
+  log_parser_free_method(s);
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+void
+threatq_match_parser_set_source(LogParser *s, const gchar *source_name)
+{
+  ThreatqMatchParser *self = (ThreatqMatchParser *) s;
+
+  g_free(self->source_name);
+  self->source_name = g_strdup(source_name);
+}
+
+gboolean
+threatq_match_parser_add_field(LogParser *s, const gchar *template_text, GError **error)
+{
+  ThreatqMatchParser *self = (ThreatqMatchParser *) s;
+
+  if (self->field_count >= THREATQ_MATCH_PARSER_MAX_FIELDS)
+    {
+      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                  "threatq-match(): at most %d fields() per parser", THREATQ_MATCH_PARSER_MAX_FIELDS);
+      return FALSE;
+    }
+  LogTemplate *template = log_template_new(log_pipe_get_config(&s->super), NULL);
+  if (!log_template_compile(template, template_text, error))
+    {
+      log_template_unref(template);
+      return FALSE;
+    }
+  self->fields[self->field_count] = template;
+  self->field_names[self->field_count] = g_strdup(template_text);
+  self->field_count++;
+  return TRUE;
+}
+
+void
+threatq_match_parser_set_parent_domains(LogParser *s, gboolean parent_domains)
+{
+  ((ThreatqMatchParser *) s)->parent_domains = parent_domains;
+}
+
+void
+threatq_match_parser_set_tag(LogParser *s, const gchar *tag)
+{
+  ThreatqMatchParser *self = (ThreatqMatchParser *) s;
+
+  g_free(self->tag);
+  self->tag = g_strdup(tag);
+}
+
+void
+threatq_match_parser_set_hits_field(LogParser *s, const gchar *hits_field)
+{
+  ThreatqMatchParser *self = (ThreatqMatchParser *) s;
+
+  g_free(self->hits_field);
+  self->hits_field = g_strdup(hits_field);
+}
+
+const gchar *
+threatq_match_parser_missing_required_option(LogParser *s)
+{
+  ThreatqMatchParser *self = (ThreatqMatchParser *) s;
+
+  if (!self->source_name)
+    return "source";
+  if (self->field_count == 0)
+    return "fields";
+  return NULL;
+}
+
+LogParser *
+threatq_match_parser_new(GlobalConfig *cfg)
+{
+  ThreatqMatchParser *self = g_new0(ThreatqMatchParser, 1);
+
+  log_parser_init_instance(&self->super, cfg);
+  self->super.super.init = _init;
+  self->super.super.deinit = _deinit;
+  self->super.super.clone = _clone;
+  self->super.super.free_fn = _free;
+  self->super.process = _process;
+  self->tag = g_strdup(THREATQ_MATCH_PARSER_DEFAULT_TAG);
+  self->hits_field = g_strdup(THREATQ_MATCH_PARSER_DEFAULT_HITS_FIELD);
+  return &self->super;
+}
