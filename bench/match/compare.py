@@ -56,6 +56,10 @@ class Skip(Exception):
     """(c) cannot run with this build: the reason is reported, (a) and (b) still are."""
 
 
+class NoSnapshot(Exception):
+    """The sync left no snapshot: (c) runs live (live_c())."""
+
+
 # --------------------------------------------------------------------------- input
 
 def write_inputs(workdir, n, lines):
@@ -103,14 +107,14 @@ def expected_ids(n, lines):
 
 # --------------------------------------------------------------------------- configs
 
-def config(kind, paths, out, server=None, sync=False):
+def config(kind, paths, out, server=None, sync=False, log_path=None):
     text = common.HEADER + """
 source s_in {
   file("%s" flags(no-parse) follow-freq(1) log-iw-size(%d) log-fetch-limit(%d));
 };
 parser p_kv { kv-parser(prefix("kv.")); };
 destination d_out { file("%s" template("%s|$MESSAGE\\n")); };
-""" % (paths["empty"] if sync else paths["log"], IW_SIZE, FETCH_LIMIT, out, MARKS[kind])
+""" % (paths["empty"] if sync else log_path or paths["log"], IW_SIZE, FETCH_LIMIT, out, MARKS[kind])
     match = ""
     if kind == "b":
         text += """parser p_match {
@@ -181,8 +185,10 @@ def stop_syslog_ng(proc, log):
     log.close()
 
 
-def measure(d, conf_text, out, lines, timeout):
-    """Start syslog-ng, wait for `lines` lines in out; the figures of the start."""
+def measure(d, conf_text, out, lines, timeout, gate=None):
+    """Start syslog-ng, wait for `lines` lines in out; the figures of the start.
+    gate(proc): called after the launch, returns when the input is to be read; the clock
+    then starts anew (the live (c), whose input appears once the sync is done)."""
     if os.path.exists(out):
         os.unlink(out)
     watch = Watch(out)
@@ -191,6 +197,10 @@ def measure(d, conf_text, out, lines, timeout):
     proc, log = start_syslog_ng(d, conf_text)
     r = {"dir": d}
     try:
+        if gate:
+            gate(proc, log)
+            wall0 = time.time()
+            t0 = time.monotonic()
         while True:
             got = watch.poll()
             if got and "first" not in r:
@@ -282,7 +292,7 @@ def sync(workdir, paths, server, n, timeout):
         stop_syslog_ng(proc, log)
         watch.close()
     if not os.path.exists(paths["state"]):
-        raise Skip("the sync wrote no snapshot at %s (is the snapshot wired in?)" % paths["state"])
+        raise NoSnapshot("the sync wrote no snapshot at %s (not wired in yet?)" % paths["state"])
     shutil.copyfile(os.path.join(d, "persist"), paths["persist0"])
     shutil.copyfile(paths["state"], paths["state0"])
     os.unlink(paths["tq_out"])
@@ -290,6 +300,37 @@ def sync(workdir, paths, server, n, timeout):
     return {"seconds": seconds, "hwm_mb": hwm, "pages": st["pages"], "items": st["items"],
             "snapshot_mb": os.path.getsize(paths["state"]) / 1048576.0,
             "log": os.path.join(d, "syslog-ng.log")}
+
+
+def live_c(workdir, paths, server, n, rep):
+    """(c) without a snapshot: one start reads the N indicators (the set is built), and only
+    then does its file() source find its input (a hard link to the log lines).
+    Returns (directory, input path, gate)."""
+    d = os.path.join(workdir, "c-live-%d" % rep)
+    os.makedirs(d, exist_ok=True)
+    for path in (paths["state"], paths["tq_out"]):
+        if os.path.exists(path):
+            os.unlink(path)
+    live_in = os.path.join(d, "input.log")
+
+    def gate(proc, log):
+        watch = Watch(paths["tq_out"])
+        t0 = time.monotonic()
+        server.reset()
+        try:
+            while watch.poll() < n:
+                if proc.poll() is not None:
+                    raise common.BenchError("live (c): syslog-ng exited (rc=%s) after %d of %d "
+                                            "indicators; see %s" % (proc.returncode, watch.lines,
+                                                                    n, log.name))
+                if time.monotonic() - t0 > 60 + n / 5000:
+                    raise common.BenchError("live (c): only %d of %d indicators read; see %s"
+                                            % (watch.lines, n, log.name))
+                time.sleep(0.1)
+        finally:
+            watch.close()
+        os.link(paths["log"], live_in)
+    return d, live_in, gate
 
 
 def restore_c(workdir, paths, rep):
@@ -342,6 +383,7 @@ def report(results, skipped, hits, n, lines, sync_info):
         print("%-28s %10s %10s %7.1f MB %10s %13s" % (
             LABELS[kind], fmt(rate), fmt(rate / base if base else None, "{:.3f}"),
             max(r["hwm_mb"] for r in runs),
+            "n/a (live)" if runs[0].get("live") else
             ("%.2f s" % (first - base_first)) if kind != "a" and base_first else "-",
             "%d/%d%s" % (right, want, "" if not bad else " (%d wrong)" % bad)))
     if sync_info:
@@ -351,6 +393,9 @@ def report(results, skipped, hits, n, lines, sync_info):
               % (sync_info["items"], sync_info["seconds"],
                  fmt(sync_info["items"] / sync_info["seconds"]), sync_info["pages"],
                  sync_info["hwm_mb"] or 0, sync_info["snapshot_mb"]))
+    if results.get("c") and results["c"][0].get("live"):
+        print("(c) ran live (no snapshot to start from): each start read the %d indicators first,"
+              " its clock starts when its input appeared; its VmHWM includes that read" % n)
     if results.get("c"):
         said = snapshot_log_lines(results["c"][0]["log"])
         if said:
@@ -429,6 +474,7 @@ def main(argv=None):
 
     results, skipped, hits = {}, {}, {}
     server = sync_info = None
+    c_live = False
     ok = True
     try:
         if "c" in kinds:
@@ -444,9 +490,14 @@ def main(argv=None):
                 if complaint:
                     raise Skip("syslog-ng refuses the (c) configuration: %s"
                                % " / ".join(complaint[-3:]))
-                sync_info = sync(workdir, paths, server, n, 60 + n / 5000)
-                print("(c) sync: %d indicators read in %.1f s, snapshot %.1f MB"
-                      % (sync_info["items"], sync_info["seconds"], sync_info["snapshot_mb"]))
+                try:
+                    sync_info = sync(workdir, paths, server, n, 60 + n / 5000)
+                    print("(c) sync: %d indicators read in %.1f s, snapshot %.1f MB"
+                          % (sync_info["items"], sync_info["seconds"], sync_info["snapshot_mb"]))
+                except NoSnapshot as e:
+                    c_live = True
+                    print("(c) %s: each (c) start reads the indicators itself, then its input "
+                          "appears; no load time" % e)
             except Skip as e:
                 skipped["c"] = str(e)
                 kinds.remove("c")
@@ -454,11 +505,18 @@ def main(argv=None):
             sys.stdout.flush()
         for rep in range(1, a.repeat + 1):
             for kind in kinds:
-                d = restore_c(workdir, paths, rep) if kind == "c" \
-                    else os.path.join(workdir, "%s-%d" % (kind, rep))
+                log_path = gate = None
+                if kind == "c" and c_live:
+                    d, log_path, gate = live_c(workdir, paths, server, n, rep)
+                elif kind == "c":
+                    d = restore_c(workdir, paths, rep)
+                else:
+                    d = os.path.join(workdir, "%s-%d" % (kind, rep))
                 os.makedirs(d, exist_ok=True)
                 out = os.path.join(d, "out")
-                r = measure(d, config(kind, paths, out, server), out, lines, 120 + lines / 2000)
+                r = measure(d, config(kind, paths, out, server, log_path=log_path), out, lines,
+                            120 + lines / 2000, gate)
+                r["live"] = bool(gate)
                 tagged, right, bad, first = check_hits(out, expected[kind])
                 if bad:
                     print("  %s #%d: %d lines wrong, first %s" % (LABELS[kind], rep, bad, first))
