@@ -39,7 +39,7 @@ GET /_bench/stats returns counters (first/last page request time, pages,
 bytes, tokens, page_seconds: time from reading a page request to having
 written the whole answer, i.e. how long the client waited on pages) for the benchmark driver; POST /_bench/reset zeroes them.
 
-usage: fast_server.py --indicators N [--port 0] [--port-file F] [--match-mix]
+usage: fast_server.py --indicators N [--port 0] [--port-file F] [--match-mix [wide|few]]
                       [--collection bench] [--client-id id] [--client-secret secret]
 """
 
@@ -115,16 +115,17 @@ def _build_mix_templates(seed, types):
     return templates
 
 
-def _load_mix():
+def _load_mix(prefixes):
     sys.path.insert(0, os.path.join(HERE, "match"))
     import indicators  # noqa: E402  (bench/match/indicators.py)
+    indicators.use_prefixes(prefixes)
     return indicators
 
 
 class Collection:
-    def __init__(self, n, seed, match_mix=False):
+    def __init__(self, n, seed, match_mix=None):
         self.n = n
-        self.mix = _load_mix() if match_mix else None
+        self.mix = _load_mix(match_mix) if match_mix else None
         if self.mix:
             self.mix_templates = _build_mix_templates(seed, sorted(set(emu.TYPES) & set(
                 self.mix.indicator(i)[0] for i in range(100))))
@@ -223,7 +224,7 @@ class Collection:
 
 class Server:
     def __init__(self, n, collection="bench", client_id="id", client_secret="secret",
-                 seed=0, host="127.0.0.1", port=0, match_mix=False):
+                 seed=0, host="127.0.0.1", port=0, match_mix=None):
         self.collection_name = collection
         self.client_id = client_id
         self.client_secret = client_secret
@@ -375,8 +376,9 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--prerender", type=int, metavar="PAGE_SIZE", default=0,
                    help="render every page of this size up front (before the port is announced)")
-    p.add_argument("--match-mix", action="store_true",
-                   help="values of bench/match/indicators.py, all Active (bench/match/compare.sh)")
+    p.add_argument("--match-mix", nargs="?", const="wide", choices=("wide", "few"),
+                   help="values of bench/match/indicators.py, all Active (bench/match/compare.sh);"
+                   " its CIDR prefix lengths (default wide)")
     a = p.parse_args(argv)
     srv = Server(a.indicators, a.collection, a.client_id, a.client_secret, a.seed,
                  a.host, a.port, a.match_mix)

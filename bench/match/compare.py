@@ -3,9 +3,10 @@
 """threatq-match() against add-contextual-data() and no matching (issue 15, point 6).
 Run it as bench/match/compare.sh; see bench/README.md.
 
-One run, on one input of L log lines (1 in 100 carries the value of an indicator in
-obs=..., read by kv-parser() in every configuration) and N indicators
-(bench/match/indicators.py):
+One run, on one input of L BSD-syslog lines ("<134>Nov 30 12:00:37 fw02 app[1037]:
+action=allow proto=tcp src=10.0.0.37 obs=<value> bytes=77 seq=37"; 1 in 100 carries the
+value of an indicator in obs=, read by kv-parser() from $MESSAGE in every configuration)
+and N indicators (bench/match/indicators.py):
 
   (a) file() -> kv-parser() -> file()
   (b) file() -> kv-parser() -> add-contextual-data(selector("${kv.obs}")) -> file(),
@@ -71,7 +72,7 @@ def write_inputs(workdir, n, lines):
         for j in range(lines):
             value = mix.hit_value(mix.hit_indicator(j, n)) if mix.is_hit_line(j) \
                 else mix.miss_value(j)
-            chunk.append("2026-11-30T12:%02d:%02dZ fw%02d app[%d]: action=allow proto=tcp "
+            chunk.append("<134>Nov 30 12:%02d:%02d fw%02d app[%d]: action=allow proto=tcp "
                          "src=10.%d.%d.%d obs=%s bytes=%d seq=%d\n"
                          % (j // 60 % 60, j % 60, j % 7, 1000 + j % 97, (j >> 16) & 255,
                             (j >> 8) & 255, j & 255, value, 40 + j % 1400, j))
@@ -110,7 +111,7 @@ def expected_ids(n, lines):
 def config(kind, paths, out, server=None, sync=False, log_path=None):
     text = common.HEADER + """
 source s_in {
-  file("%s" flags(no-parse) follow-freq(1) log-iw-size(%d) log-fetch-limit(%d));
+  file("%s" follow-freq(1) log-iw-size(%d) log-fetch-limit(%d));
 };
 parser p_kv { kv-parser(prefix("kv.")); };
 destination d_out { file("%s" template("%s|$MESSAGE\\n")); };
@@ -196,11 +197,13 @@ def measure(d, conf_text, out, lines, timeout, gate=None):
     t0 = time.monotonic()
     proc, log = start_syslog_ng(d, conf_text)
     r = {"dir": d}
+    cpu0 = 0.0
     try:
         if gate:
             gate(proc, log)
             wall0 = time.time()
             t0 = time.monotonic()
+            cpu0 = common.proc_cpu(proc.pid)
         while True:
             got = watch.poll()
             if got and "first" not in r:
@@ -217,7 +220,7 @@ def measure(d, conf_text, out, lines, timeout, gate=None):
                 raise common.BenchError("%s: only %d of %d lines after %.0f s; see %s"
                                         % (d, got, lines, timeout, log.name))
             time.sleep(0.01 if not got else 0.05)
-        r["cpu"] = common.proc_cpu(proc.pid)
+        r["cpu"] = common.proc_cpu(proc.pid) - cpu0
         r["hwm_mb"] = common.proc_status(proc.pid, "VmHWM")
         time.sleep(0.5)             # nothing more may come
         r["lines"] = watch.poll()
@@ -435,12 +438,16 @@ def main(argv=None):
                    help="CI size: 100,000 indicators and 100,000 lines")
     p.add_argument("--repeat", type=int, default=3, help="starts of each configuration (median)")
     p.add_argument("--only", default="abc", help="configurations to run, e.g. ab")
+    p.add_argument("--prefixes", choices=sorted(mix.PREFIXES), default="wide",
+                   help="CIDR prefix lengths: wide (16 IPv4 + 32 IPv6 lengths, the worst case; "
+                   "default) or few (IPv4 /16 /22 /24 /28, IPv6 /48)")
     p.add_argument("--wait-load", type=float, metavar="LOAD",
                    help="first wait (up to 15 min) until the 1-minute load is below LOAD")
     p.add_argument("--workdir", help="keep the run's files here (default: a temporary dir)")
     a = p.parse_args(argv)
     n, lines = (100000, 100000) if a.small else (a.indicators, a.lines)
     kinds = [k for k in CONFIGS if k in a.only]
+    mix.use_prefixes(a.prefixes)
 
     if a.wait_load is not None:
         common.wait_for_load(a.wait_load, 15 * 60)
@@ -454,8 +461,9 @@ def main(argv=None):
              platform.release()))
     print("syslog-ng %s, module %s" % (common.SYSLOG_NG_SERIES, common.MODULE_DIR))
     print("load average at start: %s" % common.loadavg())
-    print("N = %d indicators, L = %d lines (1 in 100 a hit), %d starts of each, taking turns; "
-          "field %s by kv-parser() in every configuration" % (n, lines, a.repeat, FIELD))
+    print("N = %d indicators (CIDR prefix lengths: %s), L = %d lines (1 in 100 a hit), %d starts"
+          " of each, taking turns; field %s by kv-parser() in every configuration"
+          % (n, a.prefixes, lines, a.repeat, FIELD))
     sys.stdout.flush()
 
     t = time.monotonic()
@@ -482,7 +490,7 @@ def main(argv=None):
                 if not os.path.exists(os.path.join(common.MODULE_DIR, "libthreatq.so")):
                     raise Skip("%s/libthreatq.so is missing: build the module first"
                                % common.MODULE_DIR)
-                server = common.ApiServer(workdir, n, ["--match-mix"])
+                server = common.ApiServer(workdir, n, ["--match-mix", a.prefixes])
                 conf = os.path.join(workdir, "c-check.conf")
                 with open(conf, "w") as f:
                     f.write(config("c", paths, os.path.join(workdir, "c-check.out"), server))

@@ -3,7 +3,7 @@
 
 Indicator i (0 <= i < N) has the type mix of bench/match/bench_match_set.c, by i % 100:
 40 IPv4, 5 IPv6, 3 IPv4 CIDR (/16 to /31), 2 IPv6 CIDR (/32 to /63), 20 FQDN, 10 URL,
-5 e-mail, 5 MD5, 5 SHA-1, 5 SHA-256.  The addresses, names, URLs and e-mails are the same
+5 e-mail, 5 MD5, 5 SHA-1, 5 SHA-256 (use_prefixes("few"): CIDR blocks of fewer lengths).  The addresses, names, URLs and e-mails are the same
 as that generator's; the hashes come from hashlib.  The same i always gives the same
 value, so bench/fast_server.py (--match-mix), the add-contextual-data() CSV and the log
 lines agree without sharing a file.
@@ -15,6 +15,20 @@ and 2002::/16, names and paths that no indicator has, and hashes of other inputs
 
 import hashlib
 import ipaddress
+
+# the prefix lengths of the CIDR blocks: "wide" as bench_match_set.c (16 IPv4 and 32 IPv6
+# lengths: an address lookup probes every length present, the worst case), "few" as the
+# emulator's IndicatorFactory (IPv4 /16, /22, /24, /28 and IPv6 /48, nearer a real feed)
+PREFIXES = {"wide": (tuple(range(16, 32)), tuple(range(32, 64))),
+            "few": ((16, 22, 24, 28), (48,))}
+_v4_lengths, _v6_lengths = PREFIXES["wide"]
+
+
+def use_prefixes(name):
+    """Selects the CIDR prefix lengths (a key of PREFIXES) for every function below."""
+    global _v4_lengths, _v6_lengths
+    _v4_lengths, _v6_lengths = PREFIXES[name]
+
 
 GOLDEN = 0x9E3779B97F4A7C15
 MASK64 = (1 << 64) - 1
@@ -37,10 +51,11 @@ def indicator(i):
     if slot < 48:
         return "CIDR Block", "%d.%d.%d.%d/%d" % (101 + (h >> 56) % 100, (h >> 48) & 255,
                                                  (h >> 40) & 255, (h >> 32) & 255,
-                                                 16 + (h >> 28) % 16)
+                                                 _v4_lengths[(h >> 28) % len(_v4_lengths)])
     if slot < 50:
         return "CIDR Block", "2001:%x:%x:%x::/%d" % (h >> 48, (h >> 32) & 0xFFFF,
-                                                     (h >> 16) & 0xFFFF, 32 + (h >> 8) % 32)
+                                                     (h >> 16) & 0xFFFF,
+                                                     _v6_lengths[(h >> 8) % len(_v6_lengths)])
     if slot < 70:
         return "FQDN", "host%d.bad-%d.example.com" % (i, h >> 50)
     if slot < 80:
