@@ -89,9 +89,12 @@ _trim_buffer(GString **buffer)
 static void
 _format_fields(ThreatqMatchParser *self, LogMessage *msg, ThreatqMatchScratch *scratch)
 {
-  LogTemplateEvalOptions options = DEFAULT_TEMPLATE_EVAL_OPTIONS;
+  /* designated: 4.x has more members than 3.38 (escape) */
+  LogTemplateEvalOptions options =
+  {
+    .opts = &self->super.super.cfg->template_options, .tz = LTZ_LOCAL, .context_id_type = LM_VT_STRING
+  };
 
-  options.opts = &self->super.super.cfg->template_options;
   for (guint i = 0; i < self->field_count; i++)
     log_template_format(self->fields[i], msg, &options, scratch->values[i]);
 }

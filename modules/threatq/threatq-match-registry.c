@@ -7,6 +7,7 @@ struct _ThreatqMatchShared
   gchar *source_name;
   ThreatqMatchSet *set;         /* atomic */
   gint wanted;                  /* atomic */
+  gconstpointer owner;          /* under registry_lock: the source that feeds it */
 };
 
 static GMutex registry_lock;
@@ -117,6 +118,26 @@ void
 threatq_match_shared_forget_wants(ThreatqMatchShared *self)
 {
   g_atomic_int_set(&self->wanted, FALSE);
+}
+
+gboolean
+threatq_match_shared_claim(ThreatqMatchShared *self, gconstpointer owner)
+{
+  g_mutex_lock(&registry_lock);
+  gboolean claimed = !self->owner || self->owner == owner;
+  if (claimed)
+    self->owner = owner;
+  g_mutex_unlock(&registry_lock);
+  return claimed;
+}
+
+void
+threatq_match_shared_release(ThreatqMatchShared *self, gconstpointer owner)
+{
+  g_mutex_lock(&registry_lock);
+  if (self->owner == owner)
+    self->owner = NULL;
+  g_mutex_unlock(&registry_lock);
 }
 
 const gchar *

@@ -49,6 +49,14 @@ gboolean threatq_match_shared_is_wanted(ThreatqMatchShared *self);
 ThreatqMatchSet *threatq_match_shared_take_set(ThreatqMatchShared *self);
 void threatq_match_shared_forget_wants(ThreatqMatchShared *self);
 
+/*
+ * One source feeds an entry: a source statement with two threatq() drivers
+ * has one name for both.  claim is TRUE for the first owner (or the same one
+ * again) and FALSE while another holds it; release gives it up.
+ */
+gboolean threatq_match_shared_claim(ThreatqMatchShared *self, gconstpointer owner);
+void threatq_match_shared_release(ThreatqMatchShared *self, gconstpointer owner);
+
 /* the source name of the entry (for log messages) */
 const gchar *threatq_match_shared_get_name(ThreatqMatchShared *self);
 

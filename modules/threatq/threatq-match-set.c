@@ -372,21 +372,12 @@ _seconds(gint64 seconds)
   return (guint32) CLAMP(seconds, 0, (gint64) G_MAXUINT32);
 }
 
+/* an entry with its key; the caller fills in the rest */
 static ThreatqMatchEntry *
-_entry_new(ThreatqMatchSet *self, const ThreatqMatchIndicator *indicator, const ThreatqMatchValue *value,
-           guint type_index)
+_entry_alloc(ThreatqMatchSet *self, const ThreatqMatchKey *key, guint type_index)
 {
-  const ThreatqMatchKey *key = &value->key;
   ThreatqMatchEntry *entry = g_malloc(sizeof(ThreatqMatchEntry) + key->length);
 
-  entry->id = indicator->id;
-  entry->updated_at = _seconds(indicator->updated_at);
-  entry->expires_at = _seconds(indicator->expires_at);
-  entry->first_seen = _seconds(indicator->first_seen);
-  entry->last_seen = _seconds(indicator->last_seen);
-  entry->profile = _atom_ref_profile(self, indicator);
-  entry->description = _atom_ref_string(self, indicator->description);
-  entry->score = indicator->has_score ? (gfloat) indicator->score : NAN;
   entry->key_hash = _key_hash(self, key->kind, key->prefix_len, key->bytes, key->length);
   entry->key_length = (guint16) key->length;
   entry->kind = (guint8) key->kind;
@@ -397,10 +388,66 @@ _entry_new(ThreatqMatchSet *self, const ThreatqMatchIndicator *indicator, const 
   return entry;
 }
 
+static ThreatqMatchEntry *
+_entry_new(ThreatqMatchSet *self, const ThreatqMatchIndicator *indicator, const ThreatqMatchValue *value,
+           guint type_index)
+{
+  ThreatqMatchEntry *entry = _entry_alloc(self, &value->key, type_index);
+
+  entry->id = indicator->id;
+  entry->updated_at = _seconds(indicator->updated_at);
+  entry->expires_at = _seconds(indicator->expires_at);
+  entry->first_seen = _seconds(indicator->first_seen);
+  entry->last_seen = _seconds(indicator->last_seen);
+  entry->profile = _atom_ref_profile(self, indicator);
+  entry->description = _atom_ref_string(self, indicator->description);
+  entry->score = indicator->has_score ? (gfloat) indicator->score : NAN;
+  return entry;
+}
+
+static ThreatqMatchEntry *
+_entry_new_raw(ThreatqMatchSet *self, const ThreatqMatchRawEntry *raw)
+{
+  ThreatqMatchKey key = { raw->kind, raw->prefix_len, raw->key_length, raw->key };
+  ThreatqMatchEntry *entry = _entry_alloc(self, &key, raw->type_index);
+
+  entry->id = raw->id;
+  entry->updated_at = raw->updated_at;
+  entry->expires_at = raw->expires_at;
+  entry->first_seen = raw->first_seen;
+  entry->last_seen = raw->last_seen;
+  /* the atom adds the NUL that ends the providers list */
+  entry->profile = _atom_ref(self, raw->profile, raw->profile_length);
+  entry->description = raw->description ? _atom_ref(self, raw->description, raw->description_length) : NULL;
+  entry->score = raw->score;
+  return entry;
+}
+
 static gsize
 _length_of(const gchar *text, gssize length)
 {
   return text && length < 0 ? strlen(text) : (gsize) MAX(length, 0);
+}
+
+/* a new id beyond max_size */
+static gboolean
+_is_full(ThreatqMatchSet *self, const ThreatqMatchEntry *old)
+{
+  if (old || !self->max_size || self->by_id.live < self->max_size)
+    return FALSE;
+  self->refused_full++;
+  return TRUE;
+}
+
+static ThreatqMatchInsertResult
+_replace(ThreatqMatchSet *self, ThreatqMatchEntry *old, ThreatqMatchEntry *entry)
+{
+  /* the new entry first: a lookup meanwhile finds the old, the new or both, never neither */
+  _link(self, entry);
+  if (!old)
+    return THREATQ_MATCH_INSERTED;
+  _unlink(self, old);
+  return THREATQ_MATCH_REPLACED;
 }
 
 static ThreatqMatchInsertResult
@@ -420,18 +467,9 @@ _insert(ThreatqMatchSet *self, const ThreatqMatchIndicator *indicator)
       self->skipped++;
       return THREATQ_MATCH_SKIPPED;
     }
-  if (!old && self->max_size && self->by_id.live >= self->max_size)
-    {
-      self->refused_full++;
-      return THREATQ_MATCH_REFUSED_FULL;
-    }
-
-  /* the new entry first: a lookup meanwhile finds the old, the new or both, never neither */
-  _link(self, _entry_new(self, indicator, &value, type_index));
-  if (!old)
-    return THREATQ_MATCH_INSERTED;
-  _unlink(self, old);
-  return THREATQ_MATCH_REPLACED;
+  if (_is_full(self, old))
+    return THREATQ_MATCH_REFUSED_FULL;
+  return _replace(self, old, _entry_new(self, indicator, &value, type_index));
 }
 
 static void
@@ -446,6 +484,74 @@ threatq_match_set_insert(ThreatqMatchSet *self, const ThreatqMatchIndicator *ind
 {
   g_mutex_lock(&self->writer_lock);
   ThreatqMatchInsertResult result = _insert(self, indicator);
+  _after_update(self);
+  g_mutex_unlock(&self->writer_lock);
+  return result;
+}
+
+/* a fixed-size kind's key length, 0 for a string */
+static gsize
+_kind_length(guint kind)
+{
+  static const guint8 lengths[THREATQ_MATCH_KIND_COUNT] =
+  {
+    [THREATQ_MATCH_KIND_IPV4] = 4, [THREATQ_MATCH_KIND_IPV6] = 16, [THREATQ_MATCH_KIND_MD5] = 16,
+    [THREATQ_MATCH_KIND_SHA1] = 20, [THREATQ_MATCH_KIND_SHA256] = 32, [THREATQ_MATCH_KIND_SHA384] = 48,
+    [THREATQ_MATCH_KIND_SHA512] = 64,
+  };
+  return lengths[kind];
+}
+
+static gboolean
+_host_bits_clear(const guint8 *bytes, guint bits, guint prefix_len)
+{
+  for (guint bit = prefix_len; bit < bits; bit++)
+    if (bytes[bit / 8] & (0x80u >> (bit % 8)))
+      return FALSE;
+  return TRUE;
+}
+
+/*
+ * What a stored entry (which may come from a damaged or hostile file) must be for the set to stay
+ * sound: the prefix length indexes the length bitmaps, the key length the lookups' buffers, the
+ * profile is walked up to its empty item.  Whether the key is the normal form of anything is not
+ * checked: a wrong one only fails to match.
+ */
+static gboolean
+_raw_entry_is_sound(const ThreatqMatchRawEntry *raw)
+{
+  if (raw->kind == THREATQ_MATCH_KIND_NONE || raw->kind >= THREATQ_MATCH_KIND_COUNT
+      || !threatq_match_type_name(raw->type_index) || !raw->key)
+    return FALSE;
+  gsize fixed = _kind_length(raw->kind);
+  guint bits = threatq_match_kind_address_bits(raw->kind);
+  if (fixed ? raw->key_length != fixed : raw->key_length == 0 || raw->key_length > THREATQ_MATCH_VALUE_MAX + 16)
+    return FALSE;
+  if (bits ? raw->prefix_len > bits || !_host_bits_clear(raw->key, bits, raw->prefix_len) : raw->prefix_len != 0)
+    return FALSE;
+  /* confidence and TLP at least, each item ended by its NUL */
+  if (!raw->profile || raw->profile_length < 2 || raw->profile[raw->profile_length - 1] != '\0'
+      || !memchr(raw->profile, '\0', raw->profile_length - 1))
+    return FALSE;
+  return !raw->description || !memchr(raw->description, '\0', raw->description_length);
+}
+
+ThreatqMatchInsertResult
+threatq_match_set_insert_entry(ThreatqMatchSet *self, const ThreatqMatchRawEntry *raw)
+{
+  ThreatqMatchInsertResult result;
+
+  g_mutex_lock(&self->writer_lock);
+  ThreatqMatchEntry *old = _find_id(self, raw->id);
+  if (!_raw_entry_is_sound(raw))
+    {
+      self->skipped++;
+      result = THREATQ_MATCH_SKIPPED;
+    }
+  else if (_is_full(self, old))
+    result = THREATQ_MATCH_REFUSED_FULL;
+  else
+    result = _replace(self, old, _entry_new_raw(self, raw));
   _after_update(self);
   g_mutex_unlock(&self->writer_lock);
   return result;
@@ -504,6 +610,26 @@ threatq_match_set_get_stats(ThreatqMatchSet *self, ThreatqMatchSetStats *stats)
   stats->bytes = self->entry_bytes + self->atom_bytes + threatq_match_table_size(&self->by_key)
                  + threatq_match_table_size(&self->by_prefix)
                  + threatq_match_table_size(&self->by_id) + threatq_match_table_size(&self->atoms);
+  g_mutex_unlock(&self->writer_lock);
+}
+
+gsize
+threatq_match_set_get_max_size(ThreatqMatchSet *self)
+{
+  return self->max_size;
+}
+
+void
+threatq_match_set_foreach(ThreatqMatchSet *self, ThreatqMatchEntryFunc func, gpointer user_data)
+{
+  g_mutex_lock(&self->writer_lock);
+  const ThreatqMatchSlots *slots = self->by_id.slots;
+  for (gsize i = 0; i <= slots->mask; i++)
+    {
+      const ThreatqMatchEntry *entry = threatq_match_slots_item(slots, i);
+      if (entry)
+        func(entry, user_data);
+    }
   g_mutex_unlock(&self->writer_lock);
 }
 
@@ -674,6 +800,20 @@ threatq_match_entry_key(const ThreatqMatchEntry *entry, ThreatqMatchKey *key)
   key->prefix_len = entry->prefix_len;
   key->length = entry->key_length;
   key->bytes = entry->key;
+}
+
+gsize
+threatq_match_entry_profile(const ThreatqMatchEntry *entry, const gchar **profile)
+{
+  const gchar *end = entry->profile;
+
+  /* confidence and TLP (either may be empty), then providers up to the empty item */
+  end += strlen(end) + 1;
+  end += strlen(end) + 1;
+  while (*end)
+    end += strlen(end) + 1;
+  *profile = entry->profile;
+  return (gsize) (end - entry->profile);
 }
 
 const gchar *

@@ -87,6 +87,30 @@ typedef struct _ThreatqMatchIndicator
   gint64 last_seen;
 } ThreatqMatchIndicator;
 
+/*
+ * An entry as it was stored (a snapshot file, threatq-match-snapshot.h): the key is already
+ * normalised and is inserted as it is, which is what makes a load fast.  Strings are copied
+ * (and shared between entries).
+ */
+typedef struct _ThreatqMatchRawEntry
+{
+  gint64 id;
+  guint32 updated_at;
+  guint32 expires_at;
+  guint32 first_seen;
+  guint32 last_seen;
+  gfloat score;                 /* NAN: none */
+  guint kind;                   /* ThreatqMatchKind */
+  guint prefix_len;
+  guint type_index;
+  const guint8 *key;
+  gsize key_length;
+  const gchar *profile;         /* "confidence\0tlp\0provider\0...", as threatq_match_entry_profile() gives it */
+  gsize profile_length;
+  const gchar *description;     /* NULL: none; no NUL inside */
+  gsize description_length;
+} ThreatqMatchRawEntry;
+
 typedef enum
 {
   THREATQ_MATCH_INSERTED,
@@ -111,6 +135,12 @@ void threatq_match_set_free(ThreatqMatchSet *self);
 /* makes room for count entries at once (loading a known number): saves the rebuilds of growing step by step */
 void threatq_match_set_reserve(ThreatqMatchSet *self, gsize count);
 ThreatqMatchInsertResult threatq_match_set_insert(ThreatqMatchSet *self, const ThreatqMatchIndicator *indicator);
+/*
+ * As threatq_match_set_insert() (replace by id, max_size), without normalising: the key is checked
+ * only for what keeps the set sound (kind, length of a fixed-size kind, prefix length, host bits,
+ * type index, profile layout); a raw entry that fails is SKIPPED and changes nothing.
+ */
+ThreatqMatchInsertResult threatq_match_set_insert_entry(ThreatqMatchSet *self, const ThreatqMatchRawEntry *entry);
 /* FALSE when no entry has that id */
 gboolean threatq_match_set_remove(ThreatqMatchSet *self, gint64 id);
 /* removes the entries expired at now (epoch seconds); returns how many */
@@ -124,6 +154,15 @@ const ThreatqMatchEntry *threatq_match_set_find_id(ThreatqMatchSet *self, gint64
 /* frees what updates unlinked (waits for readers); updates do it themselves every so often */
 void threatq_match_set_reclaim(ThreatqMatchSet *self);
 void threatq_match_set_get_stats(ThreatqMatchSet *self, ThreatqMatchSetStats *stats);
+/* as given to threatq_match_set_new() */
+gsize threatq_match_set_get_max_size(ThreatqMatchSet *self);
+
+/*
+ * Calls func for every entry, in no particular order, with the writer lock held: func must not
+ * update the set (it would deadlock) and must not keep the entry.  Updates from other threads wait.
+ */
+typedef void (*ThreatqMatchEntryFunc)(const ThreatqMatchEntry *entry, gpointer user_data);
+void threatq_match_set_foreach(ThreatqMatchSet *self, ThreatqMatchEntryFunc func, gpointer user_data);
 
 guint threatq_match_set_read_begin(ThreatqMatchSet *self);
 void threatq_match_set_read_end(ThreatqMatchSet *self, guint token);
@@ -140,6 +179,8 @@ const ThreatqMatchEntry *threatq_match_best_hit(const ThreatqMatchEntry *const *
 
 /* the entry's key, for threatq_match_key_format() and threatq_match_key_ecs_field() */
 void threatq_match_entry_key(const ThreatqMatchEntry *entry, ThreatqMatchKey *key);
+/* the profile's bytes ("confidence\0tlp\0provider\0...\0", each item ended by a NUL): *profile and its length */
+gsize threatq_match_entry_profile(const ThreatqMatchEntry *entry, const gchar **profile);
 /* NULL when absent */
 const gchar *threatq_match_entry_confidence(const ThreatqMatchEntry *entry);
 const gchar *threatq_match_entry_tlp(const ThreatqMatchEntry *entry);

@@ -38,7 +38,7 @@ typedef struct _ThreatqMatchSourceContext
 {
   const gchar *source_name;     /* the source statement's name: what threatq-match(source(...)) names */
   const gchar *driver_id;
-  const gchar *persist_name;
+  const gchar *persist_name;    /* read during init only (it may be a static buffer) */
   const gchar *url;
   const gchar *collection;
   gint64 ioc_expiration;

@@ -33,7 +33,8 @@ G_MODULE_EXPORT const ModuleInfo module_info =
 {
   .canonical_name = "threatq",
   .version = SYSLOG_NG_VERSION,
-  .description = "threatq(): pulls ThreatQuotient threat-intelligence indicators as ECS documents",
+  .description = "threatq(): pulls ThreatQuotient threat-intelligence indicators as ECS documents; "
+                 "threatq-match(): tags log messages whose fields hold one of them",
   .core_revision = SYSLOG_NG_SOURCE_REVISION,
   .plugins = threatq_plugins,
   .plugins_len = G_N_ELEMENTS(threatq_plugins),

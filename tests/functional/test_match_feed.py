@@ -269,3 +269,102 @@ def test_a_source_without_parser_builds_no_set(emulator_factory, syslog_ng):
     got = counters(syslog_ng)
     assert (got["match_entries"], got["match_skipped"], got["match_refused_full"]) == (0, 0, 0), got
     syslog_ng.stop()
+
+
+def _state_files(sng):
+    return sorted(sng.dir.glob("threatq-*.match"))
+
+
+def _sync_and_stop(emulator_factory, sng, prefix, count):
+    """count FQDN indicators <prefix><id>.example, one full sync with the parser, stopped."""
+    clock = Clock()
+    emu = emulator_factory()
+    emu.add_raw_indicators([indicator(clock, i, "FQDN", "%s%d.example" % (prefix, i))
+                            for i in range(1, count + 1)], collection=COLLECTION)
+    sng.start(match_config(emu, sng.dir))
+    wait_counter(sng, "match_entries", count)
+    sng.wait_for(lambda: counters(sng).get("last_sync", 0) > 0, message="first sync")
+    sng.stop()
+    return emu
+
+
+def test_restart_resumes_the_set_from_the_state_file(emulator_factory, syslog_ng):
+    """The default match-state-file() sits next to the persist file; a restart loads it and pages
+    on from the stored cursor (m-snapshot's test_match_persist.py covers kill -9 and damage)."""
+    emu = _sync_and_stop(emulator_factory, syslog_ng, "r", 1500)
+    assert len(_state_files(syslog_ng)) == 1, list(syslog_ng.dir.iterdir())
+
+    first_request_after = len(emu.requests("page"))
+    emu.hold_pages_after(0)
+    syslog_ng.start()
+    wait_counter(syslog_ng, "match_entries", 1500)
+    probe = Prober(syslog_ng)
+    assert probe.hit("r1500.example") == "1500", "matched before any page is answered"
+    emu.release()
+    syslog_ng.wait_for(lambda: len(emu.requests("page")) > first_request_after, message="paging")
+    after = emu.requests("page")[first_request_after:]
+    assert all(r["query"]["cursorMark"] != "*" for r in after)
+    assert "reading the collection from the start again" not in syslog_ng.output()
+    syslog_ng.stop()
+
+
+def test_restart_without_state_file_reads_the_collection_again(emulator_factory, syslog_ng):
+    emu = _sync_and_stop(emulator_factory, syslog_ng, "g", 20)
+    for path in _state_files(syslog_ng):
+        path.unlink()
+
+    first_request_after = len(emu.requests("page"))
+    syslog_ng.start()
+    wait_counter(syslog_ng, "match_entries", 20)
+    assert Prober(syslog_ng).hit("g20.example") == "20"
+    after = emu.requests("page")[first_request_after:]
+    assert after[0]["query"]["cursorMark"] == "*", "the stored cursor alone cannot rebuild the set"
+    assert "reading the collection from the start again" in syslog_ng.output()
+    syslog_ng.stop()
+
+
+def test_a_source_whose_parser_is_removed_drops_set_and_state_file(emulator_factory, syslog_ng):
+    clock = Clock()
+    emu = emulator_factory()
+    emu.add_raw_indicators([indicator(clock, 1, "FQDN", "gone.example")], collection=COLLECTION)
+    syslog_ng.start(match_config(emu, syslog_ng.dir))
+    wait_counter(syslog_ng, "match_entries", 1)
+    out = syslog_ng.dir / "plain.ndjson"
+    syslog_ng.write_config(syslogng.make_config(base_source_opts(emu, COLLECTION), out))
+    assert ctl(syslog_ng, "reload").returncode == 0
+    wait_counter(syslog_ng, "match_entries", 0)
+    syslog_ng.wait_for(lambda: not _state_files(syslog_ng), message="the stale state file removed")
+    syslog_ng.stop()
+
+
+def test_two_sources_feed_separate_sets(emulator_factory, syslog_ng):
+    clock = Clock()
+    emu = emulator_factory()
+    emu.add_collection("second")
+    emu.add_raw_indicators([indicator(clock, 1, "IP Address", "10.1.1.1")], collection=COLLECTION)
+    emu.add_raw_indicators([indicator(clock, 2, "IP Address", "10.2.2.2"),
+                            indicator(clock, 3, "IP Address", "10.2.2.3")], collection="second")
+    d = syslog_ng.dir
+    config = syslogng.VERSION_LINE + """
+options { stats-freq(0); time-reopen(1); };
+source s_a { %s; };
+source s_b { %s; };
+log { source(s_a); source(s_b); destination { file("%s/tq.ndjson" template("$MESSAGE\\n")); }; };
+source s_in { file("%s/in.log" follow-freq(0.05) flags(no-parse)); };
+parser p_a { threatq-match(source(s_a) fields("$MESSAGE") tag("hit_a")); };
+parser p_b { threatq-match(source(s_b) fields("$MESSAGE") tag("hit_b")); };
+log { source(s_in); parser(p_a); parser(p_b);
+      destination { file("%s/out.log" template("$MESSAGE ${threat.enrichments.indicator.id}/$TAGS\\n")); }; };
+""" % (threatq_source(**base_source_opts(emu, COLLECTION)),
+       threatq_source(**base_source_opts(emu, "second")), d, d, d)
+    syslog_ng.start(config)
+    syslog_ng.wait_for(lambda: sorted(r["Number"] for r in syslog_ng.stats()
+                                      if r.get("Type") == "match_entries") == [1, 2],
+                       message="both sets fed")
+    probe = Prober(syslog_ng)
+    for value, want_id, want_tag, other_tag in (("10.1.1.1", "1", "hit_a", "hit_b"),
+                                                ("10.2.2.3", "3", "hit_b", "hit_a")):
+        hit_id, _, tags = probe.hit(value).partition("/")
+        assert hit_id == want_id and want_tag in tags.split(",") and other_tag not in tags, (value, tags)
+    assert probe.hit("10.9.9.9").startswith("/")
+    syslog_ng.stop()

@@ -12,11 +12,14 @@ values that the enrichment must repeat.
 """
 
 import json
+import subprocess
+import time
 
 import pytest
 
 import syslogng
 from conftest import COLLECTION
+from threatq_emulator import ThreatQEmulator, fmt_time
 
 SECOND_COLLECTION = "second-coll"
 
@@ -32,8 +35,12 @@ SHA512 = ("1f40fc92da241694750979ee6cf582f2d5d7d28e18335de05abc54d0560e0f5302860
 OTHER_SHA256 = "3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d"
 
 
+# updated an hour ago: the mapper's threatq.ioc_expired_at (updated_at + 90 days) is ahead
+UPDATED = int(time.time()) - 3600
+
+
 def _time(minute):
-    return "2024-03-01 10:%02d:00" % minute
+    return fmt_time(UPDATED + 60 * minute)
 
 
 def indicator(ind_id, tname, value, score=5, status="Active", description=None,
@@ -108,8 +115,8 @@ CASES = [
 
 
 def out_template():
-    return ('$(format-json --key log.* --key threat.* --key threatq.* --pair tags="$TAGS" '
-            '--pair msg="$MESSAGE")\\n')
+    return ('$(format-json --key log.* --key threat.* --key threatq.* --pair tags=$TAGS '
+            '--pair msg=$MESSAGE)\\n')
 
 
 def parser_text(name, source, tag=None, parent_domains=None, hits_field=None):
@@ -186,11 +193,9 @@ def documents_by_id(workdir, source="s_tq"):
 def matched(tmp_path_factory):
     """One syslog-ng, every case sent once: {case name: output document} plus the source's
     documents and the routed hits."""
-    syslogng_mod = syslogng
-    ok, why = syslogng_mod.module_available()
+    ok, why = syslogng.module_available()
     if not ok:
         pytest.fail("threatq module not available: " + why, pytrace=False)
-    from threatq_emulator import ThreatQEmulator
     workdir = tmp_path_factory.mktemp("match")
     emu = ThreatQEmulator(client_id="id", client_secret="secret", seed=3)
     emu.add_collection(COLLECTION)
@@ -220,6 +225,11 @@ def matched(tmp_path_factory):
     return result
 
 
+def tags(doc):
+    """The message's tags but syslog-ng's own .source.<name>."""
+    return {t for t in as_list(doc["tags"]) if t and not t.startswith(".source.")}
+
+
 def enrichment(doc):
     return syslogng.dig(doc, "threat.enrichments", default=None)
 
@@ -244,7 +254,7 @@ def test_hit_enriches_with_best_indicator(matched, case):
         syslogng.dig(source_doc, "threat.indicator.marking.tlp"))
     if value_field:
         assert syslogng.dig(ind, value_field[0]) == value_field[1]
-    assert "threatq_match" in doc["tags"].split(",")
+    assert tags(doc) == {"threatq_match"}
 
 
 def test_enrichment_values(matched):
@@ -271,7 +281,7 @@ def test_miss_leaves_line_untouched(matched, case):
     name = case[0]
     doc = matched["docs"][name]
     assert "threat" not in doc and "threatq" not in doc, doc
-    assert doc["tags"] == ""
+    assert tags(doc) == set()
     assert json.loads(doc["msg"]) == matched["sent"][name]
     assert doc["log"] == {k: v for k, v in matched["sent"][name].items()}
 
@@ -310,7 +320,7 @@ def _start(emulator_factory, syslog_ng, indicators, parsers, **kwargs):
 def test_parent_domains(emulator_factory, syslog_ng):
     _, workdir = _start(emulator_factory, syslog_ng, INDICATORS,
                         [parser_text("p_tq", "s_tq", parent_domains=True, tag="parent",
-                                     hits_field="my.hits")],
+                                     hits_field="log.my_hits")],
                         routes="""log { source(s_in); parser { json-parser(prefix("log.")); };
                                   parser(p_tq); destination(d_all); };""")
     wait_loaded(syslog_ng, workdir, "s_tq", len(INDICATORS))
@@ -321,11 +331,11 @@ def test_parent_domains(emulator_factory, syslog_ng):
     assert int(e["indicator"]["id"]) == 1005
     assert e["matched"]["atomic"] == "a.www.Evil.example.com"
     assert e["indicator"]["url"]["domain"] == "evil.example.com"
-    assert docs[0]["tags"] == "parent"
-    assert len(as_json(syslogng.dig(docs[0], "my.hits"))) == 1
+    assert tags(docs[0]) == {"parent"}
+    assert len(as_json(syslogng.dig(docs[0], "log.my_hits"))) == 1
     assert "threatq" not in docs[0]                      # hits-field() moved the array
     for doc in docs[1:]:                                 # a parent never hits its child
-        assert "threat" not in doc and doc["tags"] == ""
+        assert "threat" not in doc and tags(doc) == set()
 
 
 def test_two_sources_separate_sets(emulator_factory, syslog_ng):
@@ -345,9 +355,35 @@ def test_two_sources_separate_sets(emulator_factory, syslog_ng):
     wait_loaded(syslog_ng, workdir, "s_two", 1)
     docs = send(syslog_ng, workdir, [{"src": "192.0.2.1"}, {"src": "192.0.2.2"},
                                      {"src": "192.0.2.3"}])
-    assert docs[0]["tags"] == "one" and int(enrichment(docs[0])["indicator"]["id"]) == 2001
-    assert docs[1]["tags"] == "two" and int(enrichment(docs[1])["indicator"]["id"]) == 3001
-    assert docs[2]["tags"] == "" and "threat" not in docs[2]
+    assert tags(docs[0]) == {"one"} and int(enrichment(docs[0])["indicator"]["id"]) == 2001
+    assert tags(docs[1]) == {"two"} and int(enrichment(docs[1])["indicator"]["id"]) == 3001
+    assert tags(docs[2]) == set() and "threat" not in docs[2]
+
+
+def test_parser_in_two_paths_and_after_reload(emulator_factory, syslog_ng):
+    """A named parser used by two log paths (syslog-ng clones it) matches in both, and still
+    matches after a reload (the new parser instances want the set the source hands over)."""
+    routes = """log { source(s_in); parser { json-parser(prefix("log.")); };
+                  parser(p_tq); destination(d_all); };
+                log { source(s_in); parser { json-parser(prefix("log.")); };
+                  parser(p_tq); destination(d_hits); };"""
+    _, workdir = _start(emulator_factory, syslog_ng, INDICATORS, [parser_text("p_tq", "s_tq")],
+                        routes=routes)
+    wait_loaded(syslog_ng, workdir, "s_tq", len(INDICATORS))
+    for round_ in ("before", "after"):
+        first = send(syslog_ng, workdir, [{"hash": SHA1, "round": round_}])[0]
+        second = syslog_ng.wait_for(
+            lambda: [d for d in syslogng.read_json_lines(workdir / "hits.ndjson")
+                     if syslogng.dig(d, "log.round", None) == round_],
+            message="the line in the second path")[0]
+        for doc in (first, second):
+            assert int(enrichment(doc)["indicator"]["id"]) == 1009, (round_, doc)
+        if round_ == "before":
+            reloads = syslog_ng.output().count("Configuration reload finished")
+            subprocess.run([syslogng.SYSLOG_NG_CTL, "reload", "-c", str(syslog_ng.ctl)],
+                           check=True, stdout=subprocess.PIPE, timeout=30)
+            syslog_ng.wait_for(lambda: syslog_ng.output().count("Configuration reload finished")
+                               > reloads, message="the reload")
 
 
 @pytest.mark.parametrize("source_stmt, expected", [

@@ -3,7 +3,8 @@
 # Build the fuzz targets with clang's libFuzzer + ASan + UBSan and run each for a
 # bounded time from its seed corpus: fuzz_page.c (page parser and mapper, seeds in
 # corpus/), fuzz_token.c (token response, cursor record, HTTP policy, corpus-token/),
-# fuzz_match_value.c (the threatq-match value classifier, corpus-match/).
+# fuzz_match_value.c (the threatq-match value classifier, corpus-match/), fuzz_match_snapshot.c
+# (the threatq-match snapshot file's load, corpus-snapshot/).
 #
 #   tests/fuzz/run.sh [SECONDS]   (per target, default 60; 0 = only replay the corpora)
 #
@@ -50,6 +51,8 @@ build fuzz_page "$src/threatq-mapper.c" "$src/threatq-mapper-indicator.c" "$src/
 build fuzz_token "$src/threatq-token.c" "$src/threatq-http-policy.c" "$src/threatq-cursor-record.c" \
   "$src/threatq-number.c"
 build fuzz_match_value "$src/threatq-match-value.c"
+build fuzz_match_snapshot "$src/threatq-match-snapshot.c" "$src/threatq-match-snapshot-format.c" \
+  "$src/threatq-match-set.c" "$src/threatq-match-table.c" "$src/threatq-match-rcu.c" "$src/threatq-match-value.c"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -77,6 +80,7 @@ rc=0
 fuzz fuzz_page corpus page.dict || rc=$?
 fuzz fuzz_token corpus-token || rc=$?
 fuzz fuzz_match_value corpus-match || rc=$?
+fuzz fuzz_match_snapshot corpus-snapshot || rc=$?
 set -e
 # with -jobs, each job logs to fuzz-N.log in the current directory
 for f in fuzz-[0-9]*.log; do [ -f "$f" ] && { cat "$f" >>"$log"; rm -f "$f"; }; done

@@ -106,6 +106,21 @@ Test(match_registry, take_detach_and_forget_wants)
   threatq_match_shared_unref(shared);
 }
 
+Test(match_registry, one_source_feeds_an_entry)
+{
+  ThreatqMatchShared *shared = threatq_match_registry_acquire("s_claim");
+  gint first, second;
+
+  cr_assert(threatq_match_shared_claim(shared, &first));
+  cr_assert(threatq_match_shared_claim(shared, &first), "the owner again");
+  cr_assert_not(threatq_match_shared_claim(shared, &second), "a second driver of the same source statement");
+  threatq_match_shared_release(shared, &second);
+  cr_assert_not(threatq_match_shared_claim(shared, &second), "only the owner releases");
+  threatq_match_shared_release(shared, &first);
+  cr_assert(threatq_match_shared_claim(shared, &second));
+  threatq_match_shared_unref(shared);
+}
+
 #define RACE_THREADS 4
 #define RACE_ROUNDS 20000
 
