@@ -141,6 +141,8 @@ threatq_snap_record_max(guint type)
       return 8;
     case THREATQ_SNAP_COMMIT:
       return 4 + THREATQ_MATCH_SNAPSHOT_POSITION_MAX + 4;
+    case THREATQ_SNAP_PAGE:
+      return 8;
     default:
       return 0;
     }
@@ -294,8 +296,20 @@ void
 threatq_snap_encode_commit(GByteArray *out, const gchar *position)
 {
   gsize length = position ? MIN(strlen(position), THREATQ_MATCH_SNAPSHOT_POSITION_MAX) : 0;
+  guint32 page_length = out->len + THREATQ_SNAP_PAGE_HEADER + THREATQ_SNAP_RECORD_HEADER + 8 + (guint32) length;
 
-  guint start = _begin_record(out, THREATQ_SNAP_COMMIT);
+  /* the header first, so that a load tells a page cut short (a torn write) from a damaged one */
+  GByteArray *header = g_byte_array_sized_new(THREATQ_SNAP_PAGE_HEADER);
+  guint start = _begin_record(header, THREATQ_SNAP_PAGE);
+  _put_u32(header, page_length);
+  _put_u32(header, 0);
+  _end_record(header, start);
+  g_byte_array_set_size(header, header->len - 4);
+  _put_u32(header, threatq_snap_crc32(0, header->data, header->len));
+  g_byte_array_prepend(out, header->data, header->len);
+  g_byte_array_free(header, TRUE);
+
+  start = _begin_record(out, THREATQ_SNAP_COMMIT);
   _put_u32(out, (guint32) length);
   g_byte_array_append(out, (const guint8 *) position, (guint) length);
   /* the length of the record counts the CRC that follows */
@@ -303,6 +317,19 @@ threatq_snap_encode_commit(GByteArray *out, const gchar *position)
   _end_record(out, start);
   g_byte_array_set_size(out, out->len - 4);
   _put_u32(out, threatq_snap_crc32(0, out->data, out->len));
+}
+
+guint32
+threatq_snap_check_page_header(const guint8 *header)
+{
+  guint32 page_length = _get_u32(header + THREATQ_SNAP_RECORD_HEADER);
+
+  if (header[0] != THREATQ_SNAP_PAGE || threatq_snap_record_length(header) != 8
+      || threatq_snap_crc32(0, header, THREATQ_SNAP_PAGE_HEADER - 4) != _get_u32(header + THREATQ_SNAP_PAGE_HEADER - 4))
+    return 0;
+  if (page_length < THREATQ_SNAP_PAGE_HEADER + THREATQ_SNAP_RECORD_HEADER + 8)
+    return 0;
+  return page_length;
 }
 
 gboolean

@@ -32,7 +32,11 @@ typedef enum
   THREATQ_SNAP_ENTRY = 'E',
   THREATQ_SNAP_REMOVE = 'R',
   THREATQ_SNAP_COMMIT = 'C',
+  THREATQ_SNAP_PAGE = 'P',
 } ThreatqSnapRecordType;
+
+/* a page starts with its header: a 'P' record of the page's length and a CRC of those 9 bytes */
+#define THREATQ_SNAP_PAGE_HEADER (THREATQ_SNAP_RECORD_HEADER + 8)
 
 guint32 threatq_snap_crc32(guint32 crc, const guint8 *bytes, gsize length);
 
@@ -60,8 +64,13 @@ gsize threatq_snap_decode_header(const guint8 *bytes, gsize length, const gchar 
 /* appends a string record first when a string of the entry is new and the table has room */
 void threatq_snap_encode_entry(GByteArray *out, ThreatqSnapStrings *strings, const ThreatqMatchEntry *entry);
 void threatq_snap_encode_remove(GByteArray *out, gint64 id);
-/* closes the page that out holds (all of it): the commit record and the CRC of the page */
+/*
+ * Closes the page that out holds (all of it, records only): puts the page header in front and the
+ * commit record, with the CRC of everything before it, at the end.
+ */
 void threatq_snap_encode_commit(GByteArray *out, const gchar *position);
+/* a page header's length of the page; 0 when it is not a sound page header */
+guint32 threatq_snap_check_page_header(const guint8 *header);
 
 /* the largest body a record of type may have; 0: no such type */
 gsize threatq_snap_record_max(guint type);

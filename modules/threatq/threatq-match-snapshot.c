@@ -229,6 +229,7 @@ typedef struct
   gsize length;
   guint64 base;                 /* the file offset of data[0] */
   guint64 keep;
+  gint error;                   /* errno of a failed read */
 } Reader;
 
 /* file bytes [offset, offset + need) in memory; NULL when the file ends before (or cannot be read) */
@@ -255,6 +256,8 @@ _reader_get(Reader *r, guint64 offset, gsize need)
       gssize got = pread(r->fd, r->data + r->length, r->capacity - r->length, (off_t) (r->base + r->length));
       if (got < 0 && errno == EINTR)
         continue;
+      if (got < 0)
+        r->error = errno;
       if (got <= 0)
         return NULL;
       r->length += (gsize) got;
@@ -270,18 +273,33 @@ typedef struct
   guint64 file_size;
   guint64 good_end;             /* the end of the last intact page */
   gboolean loaded_page;
+  gboolean damaged;             /* not only torn: nothing of the file may be used */
   gchar *position;
   GError *error;
 } Load;
 
-/* stops the load at offset with why (NULL: the file ends after a commit, as it should) */
+/*
+ * Stops the load at offset.  A torn page (the file ends inside it: a kill -9 during its write)
+ * was never handed over, so what comes before it still covers the stored cursor.  Any other
+ * damage may hide pages the cursor has passed: nothing of the file is used.
+ */
 static gboolean
-_stop(Load *load, guint64 offset, const gchar *why)
+_stop(Load *load, guint64 offset, const gchar *why, gboolean torn)
 {
-  if (why)
+  if (torn && load->reader.error)
+    {
+      why = g_strerror(load->reader.error);
+      torn = FALSE;
+    }
+  load->damaged = !torn;
+  if (torn)
     g_set_error(&load->error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                 "match snapshot %s: %s at offset %" G_GUINT64_FORMAT "; loaded up to the last commit, at offset %"
                 G_GUINT64_FORMAT, load->self->path, why, offset, load->good_end);
+  else
+    g_set_error(&load->error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                "match snapshot %s: %s at offset %" G_GUINT64_FORMAT "; the file is not used (what it lost may be "
+                "behind the stored cursor)", load->self->path, why, offset);
   return FALSE;
 }
 
@@ -298,21 +316,22 @@ _check_record(Load *load, guint type, const guint8 *body, guint32 length, guint 
       (*strings)++;
       *string_bytes += length;
       if (*strings > THREATQ_SNAP_STRINGS_MAX || *string_bytes > THREATQ_SNAP_STRINGS_BYTES_MAX)
-        return _stop(load, offset, "string table beyond its bound");
+        return _stop(load, offset, "string table beyond its bound", FALSE);
       return TRUE;
     case THREATQ_SNAP_ENTRY:
       return threatq_snap_decode_entry(body, length, NULL, *strings, &raw)
-             || _stop(load, offset, "malformed entry record");
+             || _stop(load, offset, "malformed entry record", FALSE);
     case THREATQ_SNAP_REMOVE:
-      return length == 8 || _stop(load, offset, "malformed remove record");
+      return length == 8 || _stop(load, offset, "malformed remove record", FALSE);
     default:
-      return _stop(load, offset, "unknown record type");
+      return _stop(load, offset, "unknown record type", FALSE);
     }
 }
 
 /*
- * Reads the page at start up to its commit and checks every record and the CRC: *end is the end
- * of its commit.  FALSE at the end of the file, or (with load->error) at a torn or damaged page.
+ * Reads the page at start and checks its header, every record and the CRC: *end is the end of its
+ * commit.  FALSE at the end of the file, or (with load->error) at a torn or damaged page.  Only a
+ * page whose sound header says it goes past the end of the file is torn.
  */
 static gboolean
 _scan_page(Load *load, guint64 start, guint64 *end)
@@ -322,37 +341,49 @@ _scan_page(Load *load, guint64 start, guint64 *end)
   gsize string_bytes = threatq_snap_strings_bytes(load->self->strings);
 
   r->keep = start;
-  for (guint64 offset = start;;)
+  const guint8 *header = _reader_get(r, start, THREATQ_SNAP_PAGE_HEADER);
+  if (!header)
+    return start == load->file_size && !r->error ? FALSE
+           : _stop(load, start, "torn page (the file ends inside its header)", TRUE);
+  guint32 length = threatq_snap_check_page_header(header);
+  if (!length)
+    return _stop(load, start, "bad page header", FALSE);
+  if (length > THREATQ_MATCH_SNAPSHOT_PAGE_MAX)
+    return _stop(load, start, "page longer than its bound", FALSE);
+  if (start + length > load->file_size)
+    return _stop(load, start, "torn page (the file ends inside it)", TRUE);
+  const guint8 *page = _reader_get(r, start, length);
+  if (!page)
+    return _stop(load, start, r->error ? g_strerror(r->error) : "file shorter than when the load began", FALSE);
+
+  for (guint32 offset = THREATQ_SNAP_PAGE_HEADER; offset + THREATQ_SNAP_RECORD_HEADER <= length;)
     {
-      const guint8 *head = _reader_get(r, offset, THREATQ_SNAP_RECORD_HEADER);
-      if (!head)
-        return _stop(load, offset, offset == start && offset == load->file_size ? NULL
-                     : "torn page (the file ends inside it)");
-      guint type = head[0];
-      guint32 length = threatq_snap_record_length(head);
+      const guint8 *record = page + offset;
+      guint type = record[0];
+      guint32 body = threatq_snap_record_length(record);
       gsize max = threatq_snap_record_max(type);
-      if (!max || length > max)
-        return _stop(load, offset, max ? "record longer than its bound" : "unknown record type");
-      guint64 record_end = offset + THREATQ_SNAP_RECORD_HEADER + length;
-      if (record_end - start > THREATQ_MATCH_SNAPSHOT_PAGE_MAX)
-        return _stop(load, offset, "page longer than its bound");
-      const guint8 *record = _reader_get(r, offset, THREATQ_SNAP_RECORD_HEADER + length);
-      if (!record)
-        return _stop(load, offset, "torn page (the file ends inside a record)");
+      if (!max || body > max)
+        return _stop(load, start + offset, max ? "record longer than its bound" : "unknown record type", FALSE);
+      if (body > length - offset - THREATQ_SNAP_RECORD_HEADER)
+        return _stop(load, start + offset, "record crosses the end of its page", FALSE);
+      guint32 next = offset + THREATQ_SNAP_RECORD_HEADER + body;
       if (type == THREATQ_SNAP_COMMIT)
         {
-          const guint8 *page = _reader_get(r, start, (gsize) (record_end - start));
           const gchar *position;
           gsize position_length;
-          if (!threatq_snap_check_commit(page, page + (offset - start), &position, &position_length))
-            return _stop(load, offset, "commit checksum mismatch");
-          *end = record_end;
+          if (next != length)
+            return _stop(load, start + offset, "commit before the end of its page", FALSE);
+          if (!threatq_snap_check_commit(page, record, &position, &position_length))
+            return _stop(load, start + offset, "commit checksum mismatch", FALSE);
+          *end = start + length;
           return TRUE;
         }
-      if (!_check_record(load, type, record + THREATQ_SNAP_RECORD_HEADER, length, &strings, &string_bytes, offset))
+      if (!_check_record(load, type, record + THREATQ_SNAP_RECORD_HEADER, body, &strings, &string_bytes,
+                         start + offset))
         return FALSE;
-      offset = record_end;
+      offset = next;
     }
+  return _stop(load, start, "page without a commit", FALSE);
 }
 
 /* applies a page that _scan_page() found intact */
@@ -394,6 +425,27 @@ _apply_page(Load *load, guint64 start, guint64 end)
     }
   load->good_end = end;
   load->loaded_page = TRUE;
+}
+
+static void
+_collect_id(const ThreatqMatchEntry *entry, gpointer user_data)
+{
+  g_array_append_val((GArray *) user_data, entry->id);
+}
+
+/* takes back what the pages before the damage put in the set (which was empty) */
+static void
+_unload(Load *load)
+{
+  GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+
+  threatq_match_set_foreach(load->set, _collect_id, ids);
+  for (guint i = 0; i < ids->len; i++)
+    threatq_match_set_remove(load->set, g_array_index(ids, gint64, i));
+  threatq_match_set_reclaim(load->set);
+  g_array_free(ids, TRUE);
+  load->loaded_page = FALSE;
+  load->good_end = 0;
 }
 
 static guint64
@@ -445,6 +497,8 @@ _prepare_appends(ThreatqMatchSnapshot *self, guint64 good_end)
     {
       header = g_byte_array_new();
       threatq_snap_encode_header(header, self->identity, 0);
+      threatq_snap_strings_truncate(self->strings, 0);
+      self->entry_records = self->entry_record_bytes = 0;
     }
   if (ftruncate(self->fd, (off_t) good_end) < 0
       || (header && !_write_all(self->fd, header->data, header->len, 0, self->path, &error)))
@@ -480,7 +534,7 @@ threatq_match_snapshot_load(ThreatqMatchSnapshot *self, ThreatqMatchSet *set, gc
 {
   Load load = { .self = self, .set = set, .reader = { .fd = self->fd } };
   struct stat st;
-  guint64 entries = 0, end;
+  guint64 entries = 0, end = 0;
 
   g_return_val_if_fail(!self->loaded, FALSE);
   _set_error(self, NULL);
@@ -493,6 +547,8 @@ threatq_match_snapshot_load(ThreatqMatchSnapshot *self, ThreatqMatchSet *set, gc
       _reserve(&load, entries);
       for (guint64 start = header; _scan_page(&load, start, &end); start = end)
         _apply_page(&load, start, end);
+      if (load.damaged)
+        _unload(&load);
     }
   self->error = load.error;
   _prepare_appends(self, load.good_end);

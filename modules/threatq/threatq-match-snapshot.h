@@ -45,13 +45,15 @@ typedef struct _ThreatqMatchSnapshot ThreatqMatchSnapshot;
 ThreatqMatchSnapshot *threatq_match_snapshot_open(const gchar *path, const gchar *identity, GError **error);
 
 /*
- * Call once, before any append: loads the committed content into set (raw entries, no
- * re-normalisation) and decides where appends go.
+ * Call once, before any append, with an empty set: loads the committed content into set (raw
+ * entries, no re-normalisation) and decides where appends go.
  * TRUE: at least one page was loaded; *position is its commit's position (NULL when that commit
- * had none: the first page of the feed was long enough to be split).  A torn or damaged tail is
- * cut at the last good commit, and threatq_match_snapshot_get_error() says why.
- * FALSE, *position NULL: no file, an empty one, another identity, a bad header or no intact page
- * (get_error() says which, except for a new file); set is unchanged and the file starts afresh.
+ * had none: the first page of the feed was long enough to be split).  A torn tail (the file ends
+ * inside a page: a kill -9 during a write) is cut at the last commit, and get_error() says so.
+ * FALSE, *position NULL, set left empty: no file, an empty one, another identity, a bad header, a
+ * file over its bound, or damage inside (a bad checksum, a record over its bound or malformed: what
+ * it lost may be behind the stored cursor, so none of it is used); get_error() says which, except
+ * for a new or empty file.  The file then starts afresh.
  */
 gboolean threatq_match_snapshot_load(ThreatqMatchSnapshot *self, ThreatqMatchSet *set, gchar **position);
 

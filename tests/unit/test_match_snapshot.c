@@ -381,33 +381,42 @@ Test(match_snapshot, torn_tail_at_every_byte_is_cut_at_the_last_commit)
   threatq_match_set_free(set);
 }
 
-Test(match_snapshot, bad_checksum_stops_at_the_last_good_commit)
+/* damage other than a torn tail may hide pages that the stored cursor has passed: nothing is used */
+Test(match_snapshot, bad_checksum_refuses_the_whole_file)
 {
   gchar *page1;
   gsize page1_end = _two_pages(&page1), length;
   gchar *whole = _read_file(&length);
+  gsize offsets[] = { length - 5, page1_end - 5 };
+
+  /* a flipped byte in page 2's position, then in page 1's: the records stay well-formed, only the CRC can tell */
+  for (guint i = 0; i < G_N_ELEMENTS(offsets); i++)
+    {
+      gboolean loaded;
+      gchar *position, *message;
+      gchar *copy = g_memdup2(whole, length);
+      copy[offsets[i]] ^= 0x01;
+      _write_file(copy, length);
+      ThreatqMatchSet *set = _load(IDENTITY, &loaded, &position, &message);
+      cr_assert_not(loaded, "damage at %zu", offsets[i]);
+      cr_assert_null(position);
+      cr_assert_str_eq(_dump(set), "", "the pages before the damage are taken back");
+      cr_assert(message && strstr(message, "commit checksum mismatch") && strstr(message, "not used"), "%s", message);
+      /* the file starts afresh: a header and nothing else */
+      cr_assert_eq(_file_size(), THREATQ_SNAP_HEADER_FIXED + strlen(IDENTITY));
+      threatq_match_set_free(set);
+      g_free(copy);
+    }
+
+  /* a record length grown in page 1 runs past the end of the file: damage, not a torn tail */
+  gsize first_record = THREATQ_SNAP_HEADER_FIXED + strlen(IDENTITY) + THREATQ_SNAP_PAGE_HEADER;
+  whole[first_record + 3] = 0x01;
+  _write_file(whole, length);
   gboolean loaded;
   gchar *position, *message;
-
-  /* a flipped byte in page 2's position: every record stays well-formed, only the CRC can tell */
-  whole[length - 5] ^= 0x01;
-  _write_file(whole, length);
   ThreatqMatchSet *set = _load(IDENTITY, &loaded, &position, &message);
-  cr_assert(loaded);
-  cr_assert_str_eq(position, "p1");
-  cr_assert_str_eq(_dump(set), page1);
-  cr_assert(message && strstr(message, "checksum mismatch"), "%s", message);
-  threatq_match_set_free(set);
-
-  /* in page 1: nothing is loaded */
-  whole[length - 5] ^= 0x01;
-  whole[page1_end - 5] ^= 0x01;
-  _write_file(whole, length);
-  set = _load(IDENTITY, &loaded, &position, &message);
   cr_assert_not(loaded);
-  cr_assert_null(position);
-  cr_assert_str_eq(_dump(set), "");
-  cr_assert(message && strstr(message, "checksum mismatch"), "%s", message);
+  cr_assert(message && strstr(message, "not used") && !strstr(message, "torn"), "%s", message);
   threatq_match_set_free(set);
 }
 
@@ -567,21 +576,34 @@ Test(match_snapshot, bounds)
   cr_assert(message && strstr(message, "unknown record type"), "%s", message);
   threatq_match_set_free(set);
 
-  /* a page longer than its bound (records within theirs, no commit) */
-  g_byte_array_set_size(records, 0);
-  guint32 string_length = THREATQ_MATCH_SNAPSHOT_STRING_MAX;
-  guint8 string_head[5] = { 'S', 0, 0, 1, 0 };
-  for (gsize page = 0; page <= THREATQ_MATCH_SNAPSHOT_PAGE_MAX; page += 5 + string_length)
-    {
-      g_byte_array_append(records, string_head, 5);
-      g_byte_array_set_size(records, records->len + string_length);
-    }
-  _file_with_page(records->data, records->len, FALSE);
+  /* a page whose (sound) header says it is longer than its bound */
+  guint32 page_length = THREATQ_MATCH_SNAPSHOT_PAGE_MAX + 1;
+  guint8 page_header[THREATQ_SNAP_PAGE_HEADER] =
+  {
+    'P', 8, 0, 0, 0, (guint8) page_length, (guint8) (page_length >> 8), (guint8) (page_length >> 16), 0,
+  };
+  guint32 crc = threatq_snap_crc32(0, page_header, THREATQ_SNAP_PAGE_HEADER - 4);
+  for (gint i = 0; i < 4; i++)
+    page_header[THREATQ_SNAP_PAGE_HEADER - 4 + i] = (guint8) (crc >> (8 * i));
+  GByteArray *file = g_byte_array_new();
+  threatq_snap_encode_header(file, IDENTITY, 0);
+  g_byte_array_append(file, page_header, sizeof(page_header));
+  g_byte_array_set_size(file, file->len + page_length);
+  _write_file((const gchar *) file->data, file->len);
+  g_byte_array_free(file, TRUE);
   set = _load(IDENTITY, &loaded, &position, &message);
   cr_assert_not(loaded);
   cr_assert(message && strstr(message, "page longer than its bound"), "%s", message);
   threatq_match_set_free(set);
   g_byte_array_free(records, TRUE);
+
+  /* records without a page header */
+  guint8 bare[5 + 8] = { 'R', 8 };
+  _file_with_page(bare, sizeof(bare), FALSE);
+  set = _load(IDENTITY, &loaded, &position, &message);
+  cr_assert_not(loaded);
+  cr_assert(message && strstr(message, "bad page header"), "%s", message);
+  threatq_match_set_free(set);
 
   /* a position over 1 KiB is refused */
   ThreatqMatchSnapshot *snapshot = _open(IDENTITY);
