@@ -208,6 +208,7 @@ def measure(d, conf_text, out, lines, timeout, gate=None):
             got = watch.poll()
             if got and "first" not in r:
                 r["first"] = time.monotonic() - t0
+                r["cpu_first"] = common.proc_cpu(proc.pid) - cpu0
             if watch.first_hit_seen and "first_hit" not in r:
                 r["first_hit"] = time.monotonic() - t0
             if got >= lines:
@@ -260,12 +261,32 @@ def check_hits(out, expected):
 # --------------------------------------------------------------------------- (c): the sync
 
 def snapshot_log_lines(log_path):
-    """What the threatq() source said about its set and snapshot at start (for the report)."""
+    """What the threatq() source said about its set and state file at start (for the report)."""
     try:
         with open(log_path, errors="replace") as f:
-            return [l.strip() for l in f if re.search(r"snapshot|match.*(load|set)", l, re.I)]
+            return [l.strip() for l in f if re.search(r"indicator set|match-state-file|snapshot",
+                                                      l, re.I)]
     except OSError:
         return []
+
+
+def snapshot_load_seconds(log_path):
+    """From "threatq: source starting" to "indicator set loaded from match-state-file()": the
+    timestamps syslog-ng gives its own messages (-e), both written during init."""
+    stamps = {}
+    try:
+        with open(log_path, errors="replace") as f:
+            for line in f:
+                m = re.match(r"\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)\] threatq: "
+                             r"(source starting|indicator set loaded)", line)
+                if m and m.group(2) not in stamps:
+                    stamps[m.group(2)] = time.mktime(time.strptime(m.group(1)[:19], "%Y-%m-%dT%H:%M:%S")) \
+                        + float("0" + m.group(1)[19:])
+    except OSError:
+        return None
+    if len(stamps) != 2:
+        return None
+    return stamps["indicator set loaded"] - stamps["source starting"]
 
 
 def sync(workdir, paths, server, n, timeout):
@@ -371,9 +392,10 @@ def report(results, skipped, hits, n, lines, sync_info):
                 ("%.2fs" % r["first_hit"]) if "first_hit" in r else "-"))
     print()
     print("medians (rate: lines from the first output line to the last / time between them;"
-          " load: launch -> first line out, minus (a)'s):")
-    print("%-28s %10s %10s %10s %11s %13s" % ("", "lines/s", "x (a)", "VmHWM", "load time",
-                                               "hits right"))
+          " CPU/line: syslog-ng's CPU over the same span;\n load time: launch -> first line out,"
+          " minus (a)'s):")
+    print("%-28s %10s %8s %11s %10s %11s %13s" % ("", "lines/s", "x (a)", "CPU/line", "VmHWM",
+                                                   "load time", "hits right"))
     base = med(results.get("a", []), "rate")
     base_first = med(results.get("a", []), "first")
     for kind in CONFIGS:
@@ -383,8 +405,9 @@ def report(results, skipped, hits, n, lines, sync_info):
             continue
         rate, first = med(runs, "rate"), med(runs, "first")
         tagged, right, bad, want = hits[kind]
-        print("%-28s %10s %10s %7.1f MB %10s %13s" % (
-            LABELS[kind], fmt(rate), fmt(rate / base if base else None, "{:.3f}"),
+        cpu = statistics.median(r["cpu"] - r["cpu_first"] for r in runs) / lines * 1e6
+        print("%-28s %10s %8s %8.2f us %7.1f MB %11s %13s" % (
+            LABELS[kind], fmt(rate), fmt(rate / base if base else None, "{:.3f}"), cpu,
             max(r["hwm_mb"] for r in runs),
             "n/a (live)" if runs[0].get("live") else
             ("%.2f s" % (first - base_first)) if kind != "a" and base_first else "-",
@@ -399,6 +422,11 @@ def report(results, skipped, hits, n, lines, sync_info):
     if results.get("c") and results["c"][0].get("live"):
         print("(c) ran live (no snapshot to start from): each start read the %d indicators first,"
               " its clock starts when its input appeared; its VmHWM includes that read" % n)
+    loads = [r["set_load"] for r in results.get("c", []) if r.get("set_load") is not None]
+    if loads:
+        print("(c) the set loaded from match-state-file() in %s s (each start; syslog-ng's own "
+              "timestamps: \"source starting\" -> \"indicator set loaded\", both during init)"
+              % ", ".join("%.2f" % x for x in loads))
     if results.get("c"):
         said = snapshot_log_lines(results["c"][0]["log"])
         if said:
@@ -525,6 +553,8 @@ def main(argv=None):
                 r = measure(d, config(kind, paths, out, server, log_path=log_path), out, lines,
                             120 + lines / 2000, gate)
                 r["live"] = bool(gate)
+                if kind == "c" and not gate:
+                    r["set_load"] = snapshot_load_seconds(r["log"])
                 tagged, right, bad, first = check_hits(out, expected[kind])
                 if bad:
                     print("  %s #%d: %d lines wrong, first %s" % (LABELS[kind], rep, bad, first))
