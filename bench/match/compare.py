@@ -582,7 +582,12 @@ def main(argv=None):
         print("files kept in %s" % workdir)
     else:
         shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if ok else 1
+    # the exit code: every start worked, every hit is right, and (c) ran unless --only left it out
+    wrong = [k for k, h in hits.items() if h[2]]
+    if wrong or skipped:
+        print("exit 1: %s" % "; ".join(["wrong hits in %s" % ", ".join(wrong)] * bool(wrong)
+                                       + ["(c) skipped"] * bool(skipped)))
+    return 0 if ok and not wrong and not skipped else 1
 
 
 if __name__ == "__main__":
