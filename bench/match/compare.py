@@ -21,7 +21,10 @@ launch -> first line in the output (the load time shows here: add-contextual-dat
 reads its CSV, threatq() its snapshot, before a line goes through), launch -> L lines,
 the rate from the first line to the last, syslog-ng's CPU and VmHWM.  Every output
 line starts with the id a hit wrote ("<id>|<the log line>"), and every line is checked
-against the id that each configuration must report.
+against the id that each configuration must report.  Without a state file after the sync,
+(c) runs live: each start reads the indicators, then its input appears (live_c()).
+
+Exit code 0 when every start wrote exactly L lines, every hit was right and (c) ran.
 """
 
 import argparse

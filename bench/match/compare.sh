@@ -5,8 +5,8 @@
 # indicator's value, through file() -> kv-parser() -> [nothing | add-contextual-data() |
 # threatq-match()] -> file(); rate, VmHWM, load time and the hits of each, side by side.
 #
-#   bench/match/compare.sh              N = L = 1,000,000, 3 starts of each (about 4 minutes)
-#   bench/match/compare.sh --small      N = L = 100,000 (CI; well under a minute)
+#   bench/match/compare.sh              N = L = 1,000,000, 3 starts of each (about 1.5 minutes)
+#   bench/match/compare.sh --small      N = L = 100,000 (CI; about 15 s)
 #   bench/match/compare.sh --help       --indicators, --lines, --repeat, --only, --workdir ...
 #
 # Needs: syslog-ng with syslog-ng-mod-add-contextual-data, python3, and for (c) the built
