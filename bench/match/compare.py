@@ -425,6 +425,12 @@ def report(results, skipped, hits, n, lines, sync_info):
     if results.get("c") and results["c"][0].get("live"):
         print("(c) ran live (no snapshot to start from): each start read the %d indicators first,"
               " its clock starts when its input appeared; its VmHWM includes that read" % n)
+    reread = [(r["tq_pages"], r["tq_items"]) for r in results.get("c", []) if "tq_pages" in r]
+    if reread:
+        print("(c) pages / indicators the threatq() source fetched during each measured start: %s%s"
+              % (", ".join("%d / %d" % x for x in reread),
+                 "" if not any(x[1] for x in reread) else
+                 "  (indicators read again: the set did not resume from its state file alone)"))
     loads = [r["set_load"] for r in results.get("c", []) if r.get("set_load") is not None]
     if loads:
         print("(c) the set loaded from match-state-file() in %s s (each start; syslog-ng's own "
@@ -549,6 +555,7 @@ def main(argv=None):
                     d, log_path, gate = live_c(workdir, paths, server, n, rep)
                 elif kind == "c":
                     d = restore_c(workdir, paths, rep)
+                    server.reset()
                 else:
                     d = os.path.join(workdir, "%s-%d" % (kind, rep))
                 os.makedirs(d, exist_ok=True)
@@ -558,6 +565,8 @@ def main(argv=None):
                 r["live"] = bool(gate)
                 if kind == "c" and not gate:
                     r["set_load"] = snapshot_load_seconds(r["log"])
+                    st = server.stats()
+                    r["tq_pages"], r["tq_items"] = st["pages"], st["items"]
                 tagged, right, bad, first = check_hits(out, expected[kind])
                 if bad:
                     print("  %s #%d: %d lines wrong, first %s" % (LABELS[kind], rep, bad, first))
