@@ -123,6 +123,16 @@ def test_statuses_min_score_and_counters(emulator_factory, syslog_ng):
     # out: 2 (score 3), 4 (status), 5 (no score under a minimum), 8 (already expired);
     # skipped: 6 (a type that cannot match)
     assert (got["match_entries"], got["match_skipped"], got["match_refused_full"]) == (3, 1, 0), got
+    if syslogng.TYPED_VALUES:
+        # 4.x: the same numbers as labelled metrics, like the source's other counters
+        text = syslog_ng.stats_raw("prometheus")
+        for metric, value in (("syslogng_threatq_match_entries", 3),
+                              ("syslogng_threatq_match_skipped_total", 1),
+                              ("syslogng_threatq_match_refused_full_total", 0)):
+            lines = [line for line in text.splitlines()
+                     if line.startswith(metric + "{") and 'id="s_tq#0"' in line
+                     and 'collection="%s"' % COLLECTION in line]
+            assert len(lines) == 1 and float(lines[0].rsplit(" ", 1)[1]) == value, (metric, text)
     probe = Prober(syslog_ng)
     assert probe.hit("198.51.100.1") == "1"
     assert probe.hit("198.51.100.2") == ""

@@ -215,6 +215,7 @@ def matched(tmp_path_factory):
             "sent": {line["case"]: line for line in lines},
             "source": documents_by_id(workdir),
             "hits": syslogng.read_json_lines(workdir / "hits.ndjson"),
+            "exit": s.stop(),
         }
     except Exception:
         print(s.output_tail(200))
@@ -306,6 +307,10 @@ def test_filter_on_tag_routes_hits(matched):
     assert routed == sorted(c[0] for c in CASES if c[2] is not None)
 
 
+def test_clean_exit(matched):
+    assert matched["exit"] == 0
+
+
 # ---------------------------------------------------------------------------
 # configurations of their own
 
@@ -336,6 +341,7 @@ def test_parent_domains(emulator_factory, syslog_ng):
     assert "threatq" not in docs[0]                      # hits-field() moved the array
     for doc in docs[1:]:                                 # a parent never hits its child
         assert "threat" not in doc and tags(doc) == set()
+    assert syslog_ng.stop() == 0
 
 
 def test_two_sources_separate_sets(emulator_factory, syslog_ng):
@@ -358,6 +364,7 @@ def test_two_sources_separate_sets(emulator_factory, syslog_ng):
     assert tags(docs[0]) == {"one"} and int(enrichment(docs[0])["indicator"]["id"]) == 2001
     assert tags(docs[1]) == {"two"} and int(enrichment(docs[1])["indicator"]["id"]) == 3001
     assert tags(docs[2]) == set() and "threat" not in docs[2]
+    assert syslog_ng.stop() == 0
 
 
 def test_parser_in_two_paths_and_after_reload(emulator_factory, syslog_ng):
@@ -384,6 +391,7 @@ def test_parser_in_two_paths_and_after_reload(emulator_factory, syslog_ng):
                            check=True, stdout=subprocess.PIPE, timeout=30)
             syslog_ng.wait_for(lambda: syslog_ng.output().count("Configuration reload finished")
                                > reloads, message="the reload")
+    assert syslog_ng.stop() == 0
 
 
 @pytest.mark.parametrize("source_stmt, expected", [
