@@ -5,7 +5,6 @@
 
 #include <curl/curl.h>
 #include <string.h>
-#include <stdlib.h>
 
 /* where a response body goes, and how much of it may come */
 typedef struct _ThreatqBodySink

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threatq-parser.h"
 #include "threatq-grammar.h"
-#include "driver.h"
-#include "cfg-parser.h"
 
 int threatq_parse(CfgLexer *lexer, gpointer *instance, gpointer arg);
 

@@ -42,10 +42,12 @@ threatq_reader_page_free(ThreatqReaderPage *page)
 
 /* paging rhythm; each returns how long to wait before the next request, in ms */
 
+/* the back-off, or at_least_msec when the server asked for longer (Retry-After): the log names the real wait */
 static gint64
-_back_off(ThreatqReader *self)
+_back_off(ThreatqReader *self, gint64 at_least_msec)
 {
-  gint64 delay = threatq_http_backoff_msec(self->failures, self->options->max_backoff, g_random_int());
+  gint64 delay = MAX(at_least_msec, threatq_http_backoff_msec(self->failures, self->options->max_backoff,
+                                                              g_random_int()));
 
   self->failures++;
   msg_info("threatq: retrying the same cursor later", evt_tag_str("driver", self->options->driver_id),
@@ -112,10 +114,10 @@ _handle_failed_request(ThreatqReader *self, const ThreatqResponse *response, con
           msg_warning("threatq: ThreatQ asked us to slow down (HTTP 429), waiting for Retry-After",
                       evt_tag_str("driver", self->options->driver_id), evt_tag_str("collection", self->options->collection),
                       evt_tag_long("retry_after", wait));
-          return MAX(wait * 1000, _back_off(self));
+          return _back_off(self, wait * 1000);
         }
       _log_request_failure(self, response, page_url);
-      return _back_off(self);
+      return _back_off(self, 0);
     case THREATQ_RESPONSE_AUTH_FAILED:
       threatq_stats_add(stats, THREATQ_STAT_AUTH_FAILURES, 1);
       {
@@ -125,10 +127,10 @@ _handle_failed_request(ThreatqReader *self, const ThreatqResponse *response, con
                   evt_tag_long("status", response->http_code), evt_tag_str("error", error));
         g_free(error);
       }
-      return _back_off(self);
+      return _back_off(self, 0);
     default:
       _log_request_failure(self, response, page_url);
-      return _back_off(self);
+      return _back_off(self, 0);
     }
 }
 
@@ -145,7 +147,7 @@ _reject_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *
             evt_tag_long("status", response->http_code),
             evt_tag_str("error", error));
   g_free(error);
-  return _back_off(self);
+  return _back_off(self, 0);
 }
 
 /* hand-over */

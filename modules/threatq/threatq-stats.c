@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threatq-stats.h"
+#include "stats/stats-registry.h"
 #include "stats/stats-cluster-single.h"
 
 /* the counter names of `syslog-ng-ctl stats` (the legacy names on 4.x) */

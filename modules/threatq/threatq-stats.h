@@ -6,7 +6,7 @@
 #ifndef THREATQ_STATS_H_INCLUDED
 #define THREATQ_STATS_H_INCLUDED
 
-#include "stats/stats-registry.h"
+#include "stats/stats-counter.h"
 #include "threatq-compat.h"
 
 typedef enum
