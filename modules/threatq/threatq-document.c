@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threatq-document.h"
+#include "threatq-json-events.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -458,20 +459,6 @@ static const guint8 escapes[256] =
   [0x5c] = '\\',
 };
 
-#define ONES G_GUINT64_CONSTANT(0x0101010101010101)
-#define HIGHS G_GUINT64_CONSTANT(0x8080808080808080)
-
-/* does any of the 8 bytes need escaping: < 0x20, '"' or '\\' (exact, no false positives) */
-static inline gboolean
-_word_needs_escape(guint64 v)
-{
-  guint64 quote = v ^ (ONES * '"');
-  guint64 backslash = v ^ (ONES * '\\');
-  guint64 control = (v - ONES * 0x20) & ~v;                  /* a byte below 0x20 */
-  guint64 is_quote = (quote - ONES) & ~quote;                /* a zero byte in quote */
-  guint64 is_backslash = (backslash - ONES) & ~backslash;
-  return ((control | is_quote | is_backslash) & HIGHS) != 0;
-}
 
 /* room for length more bytes; returns where they go (out->len is not moved) */
 static inline gchar *
@@ -554,7 +541,7 @@ _append_json_string(GString *out, const gchar *text, gsize length)
             {
               guint64 word;
               memcpy(&word, p, 8);
-              if (!_word_needs_escape(word))
+              if (!threatq_json_word_needs_escape(word))
                 {
                   memcpy(o, &word, 8);
                   o += 8;

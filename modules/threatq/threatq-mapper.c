@@ -6,6 +6,7 @@
  */
 #include "threatq-mapper.h"
 #include "threatq-mapper-indicator.h"
+#include "threatq-json-events.h"
 #include "threatq-number.h"
 
 #include <string.h>
@@ -67,6 +68,8 @@ typedef enum
 typedef struct
 {
   yajl_handle handle;
+  gboolean fast;                    /* threatq-json-events.c, not yajl, is calling back */
+  gsize consumed;                   /* ... and says how far it has read */
   const gchar *input;
   gsize input_length;
   gboolean single;                  /* the input is one indicator, not a page */
@@ -98,11 +101,18 @@ typedef struct
 /* ------------------------------------------------------------------ */
 /* yajl callbacks                                                      */
 
+/* the offset just past the token being called back for */
+static gsize
+_consumed(Parser *self)
+{
+  return self->fast ? self->consumed : yajl_get_bytes_consumed(self->handle);
+}
+
 static void
 _begin_indicator(Parser *self)
 {
   threatq_indicator_reset(&self->indicator);
-  self->raw_start = yajl_get_bytes_consumed(self->handle) - 1;
+  self->raw_start = _consumed(self) - 1;
 }
 
 static int
@@ -522,7 +532,7 @@ _container_end(Parser *self)
   if (frame != FRAME_INDICATOR)
     return 1;
 
-  self->indicator.raw_length = yajl_get_bytes_consumed(self->handle) - self->raw_start;
+  self->indicator.raw_length = _consumed(self) - self->raw_start;
   self->indicator.raw = self->input + self->raw_start;
   ThreatqDocument *document = threatq_mapper_map(&self->mapper, &self->indicator);
   if (self->single)
@@ -649,21 +659,80 @@ _run(Parser *self, GError **error)
   return FALSE;
 }
 
+/*
+ * The fast path first (threatq-json-events.h); TRUE when it decided, with
+ * *result and *error as _run() would have set them.
+ */
+static gboolean
+_run_fast(Parser *self, gboolean *result, GError **error)
+{
+  self->fast = TRUE;
+  ThreatqJsonResult fast = threatq_json_events_parse(self->input, self->input_length, &callbacks, self,
+                                                     &self->consumed);
+  self->fast = FALSE;
+  if (fast == THREATQ_JSON_OK)
+    {
+      *result = TRUE;
+      return TRUE;
+    }
+  if (fast == THREATQ_JSON_CANCELLED && self->error)
+    {
+      g_propagate_error(error, self->error);
+      self->error = NULL;
+      *result = FALSE;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+_hold_document(ThreatqDocument *document, gpointer user_data)
+{
+  g_ptr_array_add(user_data, document);
+}
+
+/* the documents the fast path made, handed on when it decided for the page, else dropped */
+static void
+_release_held(GPtrArray *held, gboolean hand_on, ThreatqDocumentFunc emit, gpointer user_data)
+{
+  for (guint i = 0; i < held->len; i++)
+    {
+      if (hand_on)
+        emit(g_ptr_array_index(held, i), user_data);
+      else
+        threatq_document_free(g_ptr_array_index(held, i));
+    }
+  g_ptr_array_free(held, TRUE);
+}
+
 gboolean
 threatq_mapper_parse_page(const gchar *body, gsize length, const ThreatqMapperOptions *options, gint64 received_at,
                           ThreatqDocumentFunc emit, gpointer user_data, const gint *stop, ThreatqPageSummary *page,
                           GError **error)
 {
   Parser parser;
-  gboolean result;
+  gboolean result = FALSE;
 
   g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
   memset(page, 0, sizeof(*page));
   _parser_init(&parser, body, length, options, received_at, FALSE, page);
-  parser.emit = emit;
-  parser.emit_data = user_data;
+  GPtrArray *held = g_ptr_array_sized_new(1024);
+  parser.emit = _hold_document;
+  parser.emit_data = held;
   parser.stop = stop;
-  result = _run(&parser, error);
+  gboolean decided = _run_fast(&parser, &result, error);
+  _release_held(held, decided && result, emit, user_data);
+  if (!decided)
+    {
+      /* yajl decides: from the start, with a fresh parser and summary */
+      _parser_clear(&parser);
+      threatq_page_summary_clear(page);
+      _parser_init(&parser, body, length, options, received_at, FALSE, page);
+      parser.emit = emit;
+      parser.emit_data = user_data;
+      parser.stop = stop;
+      result = _run(&parser, error);
+    }
   _parser_clear(&parser);
   return result;
 }
@@ -684,7 +753,14 @@ threatq_mapper_map_json(const gchar *json, gsize length, const ThreatqMapperOpti
 
   g_return_val_if_fail(error == NULL || *error == NULL, NULL);
   _parser_init(&parser, json, length, options, received_at, TRUE, NULL);
-  if (_run(&parser, error))
+  gboolean result = FALSE;
+  if (!_run_fast(&parser, &result, error))
+    {
+      _parser_clear(&parser);
+      _parser_init(&parser, json, length, options, received_at, TRUE, NULL);
+      result = _run(&parser, error);
+    }
+  if (result)
     {
       document = parser.single_document;
       parser.single_document = NULL;

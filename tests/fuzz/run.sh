@@ -47,7 +47,8 @@ build() {
   echo "fuzz: built $build/$name"
 }
 build fuzz_page "$src/threatq-mapper.c" "$src/threatq-mapper-indicator.c" "$src/threatq-arena.c" \
-  "$src/threatq-document.c" "$src/threatq-mapper-dates.c" "$src/threatq-number.c" "$src/threatq-url.c"
+  "$src/threatq-document.c" "$src/threatq-json-events.c" "$src/threatq-mapper-dates.c" "$src/threatq-number.c" \
+  "$src/threatq-url.c"
 build fuzz_token "$src/threatq-token.c" "$src/threatq-http-policy.c" "$src/threatq-cursor-record.c" \
   "$src/threatq-number.c"
 build fuzz_match_value "$src/threatq-match-value.c"

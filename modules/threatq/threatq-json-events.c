@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The fast path in front of yajl (threatq-json-events.h): a strict JSON
+ * parser without recursion that gives up (UNSURE) wherever yajl's answer
+ * would take more than "the same events" to match.
+ */
+#include "threatq-json-events.h"
+
+#include <string.h>
+
+typedef struct
+{
+  const guchar *input;
+  const guchar *p;
+  const guchar *end;
+  const yajl_callbacks *callbacks;
+  gpointer ctx;
+  gsize *consumed;
+  GString *scratch;                       /* strings with escapes, decoded */
+  guint depth;
+  gboolean in_map[THREATQ_JSON_MAX_DEPTH];
+} Lexer;
+
+/* what a step says: go on, or the parse's result */
+#define GO_ON ((ThreatqJsonResult) -1)
+
+static inline void
+_skip_space(Lexer *self)
+{
+  /* pages are mostly compact: one comparison for the byte that is no space */
+  while (self->p < self->end && *self->p <= ' '
+         && (*self->p == ' ' || *self->p == '\n' || *self->p == '\r' || *self->p == '\t'))
+    self->p++;
+}
+
+static inline void
+_mark(Lexer *self)
+{
+  *self->consumed = (gsize) (self->p - self->input);
+}
+
+static gint
+_hex(guchar c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* \uXXXX at p (after the backslash and 'u') as UTF-8; FALSE for what yajl treats specially */
+static gboolean
+_decode_unicode(Lexer *self, const guchar *p)
+{
+  guint codepoint = 0;
+
+  if (self->end - p < 4)
+    return FALSE;
+  for (guint i = 0; i < 4; i++)
+    {
+      gint digit = _hex(p[i]);
+      if (digit < 0)
+        return FALSE;
+      codepoint = codepoint * 16 + (guint) digit;
+    }
+  /* U+0000 and surrogates: yajl writes them its own way */
+  if (codepoint == 0 || (codepoint >= 0xD800 && codepoint <= 0xDFFF))
+    return FALSE;
+  g_string_append_unichar(self->scratch, codepoint);
+  return TRUE;
+}
+
+static const gchar simple_escapes[256] =
+{
+  ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b', ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
+};
+
+/* the rest of a string from the first backslash at p, decoded into scratch; NULL when unsure */
+static const guchar *
+_decode_string(Lexer *self, const guchar *start, const guchar *p)
+{
+  g_string_truncate(self->scratch, 0);
+  g_string_append_len(self->scratch, (const gchar *) start, p - start);
+  while (p < self->end)
+    {
+      guchar c = *p;
+      if (c == '"')
+        return p;
+      if (c < 0x20)
+        return NULL;
+      if (c != '\\')
+        {
+          g_string_append_c(self->scratch, (gchar) c);
+          p++;
+          continue;
+        }
+      if (self->end - p < 2)
+        return NULL;
+      if (p[1] == 'u')
+        {
+          if (!_decode_unicode(self, p + 2))
+            return NULL;
+          p += 6;
+          continue;
+        }
+      if (!simple_escapes[p[1]])
+        return NULL;
+      g_string_append_c(self->scratch, simple_escapes[p[1]]);
+      p += 2;
+    }
+  return NULL;
+}
+
+/* a string at self->p (its '"'): the text, its length; FALSE when unsure */
+static gboolean
+_string(Lexer *self, const guchar **text, gsize *length)
+{
+  const guchar *start = self->p + 1, *p = start;
+
+  while (self->end - p >= 8)
+    {
+      guint64 word;
+      memcpy(&word, p, 8);
+      guint64 mask = threatq_json_word_escape_mask(word);
+      if (!mask)
+        {
+          p += 8;
+          continue;
+        }
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+      p += __builtin_ctzll(mask) / 8;   /* the first byte that ends the plain run */
+#endif
+      break;
+    }
+  while (p < self->end && *p >= 0x20 && *p != '"' && *p != '\\')
+    p++;
+  if (p >= self->end || *p < 0x20)
+    return FALSE;
+  if (*p == '"')
+    {
+      *text = start;
+      *length = (gsize) (p - start);
+    }
+  else
+    {
+      p = _decode_string(self, start, p);
+      if (!p)
+        return FALSE;
+      *text = (const guchar *) self->scratch->str;
+      *length = self->scratch->len;
+    }
+  self->p = p + 1;
+  return TRUE;
+}
+
+static inline gboolean
+_digit(const guchar *p, const guchar *end)
+{
+  return p < end && *p >= '0' && *p <= '9';
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, not running into the end of the input */
+static ThreatqJsonResult
+_number(Lexer *self)
+{
+  const guchar *start = self->p, *p = start, *end = self->end;
+
+  if (p < end && *p == '-')
+    p++;
+  if (!_digit(p, end))
+    return THREATQ_JSON_UNSURE;
+  if (*p++ != '0')
+    while (_digit(p, end))
+      p++;
+  if (p < end && *p == '.')
+    {
+      if (!_digit(++p, end))
+        return THREATQ_JSON_UNSURE;
+      while (_digit(p, end))
+        p++;
+    }
+  if (p < end && (*p == 'e' || *p == 'E'))
+    {
+      p++;
+      if (p < end && (*p == '+' || *p == '-'))
+        p++;
+      if (!_digit(p, end))
+        return THREATQ_JSON_UNSURE;
+      while (_digit(p, end))
+        p++;
+    }
+  if (p >= end)
+    return THREATQ_JSON_UNSURE;
+  self->p = p;
+  _mark(self);
+  return self->callbacks->yajl_number(self->ctx, (const char *) start, (size_t) (p - start))
+         ? GO_ON : THREATQ_JSON_CANCELLED;
+}
+
+static ThreatqJsonResult
+_literal(Lexer *self)
+{
+  static const struct
+  {
+    const gchar *text;
+    gsize length;
+    gint kind;                            /* 0 null, 1 false, 2 true */
+  } literals[] = { { "null", 4, 0 }, { "false", 5, 1 }, { "true", 4, 2 } };
+
+  for (guint i = 0; i < G_N_ELEMENTS(literals); i++)
+    {
+      if ((gsize) (self->end - self->p) < literals[i].length
+          || memcmp(self->p, literals[i].text, literals[i].length) != 0)
+        continue;
+      self->p += literals[i].length;
+      _mark(self);
+      gint kept = literals[i].kind == 0 ? self->callbacks->yajl_null(self->ctx)
+                  : self->callbacks->yajl_boolean(self->ctx, literals[i].kind == 2);
+      return kept ? GO_ON : THREATQ_JSON_CANCELLED;
+    }
+  return THREATQ_JSON_UNSURE;
+}
+
+/* '{' or '[' at self->p */
+static ThreatqJsonResult
+_open(Lexer *self, gboolean map)
+{
+  if (self->depth >= THREATQ_JSON_MAX_DEPTH)
+    return THREATQ_JSON_UNSURE;
+  self->in_map[self->depth++] = map;
+  self->p++;
+  _mark(self);
+  gint kept = map ? self->callbacks->yajl_start_map(self->ctx) : self->callbacks->yajl_start_array(self->ctx);
+  return kept ? GO_ON : THREATQ_JSON_CANCELLED;
+}
+
+/* '}' or ']' at self->p, closing the innermost container */
+static ThreatqJsonResult
+_close(Lexer *self)
+{
+  gboolean map = self->in_map[--self->depth];
+  self->p++;
+  _mark(self);
+  gint kept = map ? self->callbacks->yajl_end_map(self->ctx) : self->callbacks->yajl_end_array(self->ctx);
+  return kept ? GO_ON : THREATQ_JSON_CANCELLED;
+}
+
+/* a scalar value at self->p */
+static ThreatqJsonResult
+_scalar(Lexer *self)
+{
+  const guchar *text;
+  gsize length;
+
+  if (*self->p == '"')
+    {
+      if (!_string(self, &text, &length))
+        return THREATQ_JSON_UNSURE;
+      _mark(self);
+      return self->callbacks->yajl_string(self->ctx, text, length) ? GO_ON : THREATQ_JSON_CANCELLED;
+    }
+  if (*self->p == '-' || (*self->p >= '0' && *self->p <= '9'))
+    return _number(self);
+  return _literal(self);
+}
+
+/* a member name, its ':' and the white space after it */
+static ThreatqJsonResult
+_key(Lexer *self)
+{
+  const guchar *text;
+  gsize length;
+
+  _skip_space(self);
+  if (self->p >= self->end || *self->p != '"' || !_string(self, &text, &length))
+    return THREATQ_JSON_UNSURE;
+  _mark(self);
+  if (!self->callbacks->yajl_map_key(self->ctx, text, length))
+    return THREATQ_JSON_CANCELLED;
+  _skip_space(self);
+  if (self->p >= self->end || *self->p != ':')
+    return THREATQ_JSON_UNSURE;
+  self->p++;
+  return GO_ON;
+}
+
+/*
+ * Where a value was just opened or finished: close what ends here, pass the
+ * ',' to the next element; TRUE with *want_key when a member name comes
+ * next, FALSE in *result otherwise.
+ */
+static ThreatqJsonResult
+_after(Lexer *self, gboolean opened, gboolean *want_key)
+{
+  for (;;)
+    {
+      _skip_space(self);
+      if (self->depth == 0)
+        return self->p == self->end ? THREATQ_JSON_OK : THREATQ_JSON_UNSURE;
+      if (self->p >= self->end)
+        return THREATQ_JSON_UNSURE;
+      gboolean map = self->in_map[self->depth - 1];
+      if (*self->p == (map ? '}' : ']'))
+        {
+          ThreatqJsonResult result = _close(self);
+          if (result != GO_ON)
+            return result;
+          opened = FALSE;
+          continue;
+        }
+      if (!opened)
+        {
+          if (*self->p != ',')
+            return THREATQ_JSON_UNSURE;
+          self->p++;
+        }
+      *want_key = map;
+      return GO_ON;
+    }
+}
+
+ThreatqJsonResult
+threatq_json_events_parse(const gchar *input, gsize length, const yajl_callbacks *callbacks, gpointer ctx,
+                          gsize *consumed)
+{
+  Lexer self = { .input = (const guchar *) input, .p = (const guchar *) input, .end = (const guchar *) input + length,
+                 .callbacks = callbacks, .ctx = ctx, .consumed = consumed, .scratch = g_string_new(NULL)
+               };
+  ThreatqJsonResult result = GO_ON;
+  gboolean want_key = FALSE;
+
+  while (result == GO_ON)
+    {
+      gboolean opened = FALSE;
+      if (want_key)
+        result = _key(&self);
+      if (result != GO_ON)
+        break;
+      _skip_space(&self);
+      if (self.p >= self.end)
+        result = THREATQ_JSON_UNSURE;
+      else if (*self.p == '{' || *self.p == '[')
+        {
+          opened = TRUE;
+          result = _open(&self, *self.p == '{');
+        }
+      else
+        result = _scalar(&self);
+      if (result == GO_ON)
+        result = _after(&self, opened, &want_key);
+    }
+  g_string_free(self.scratch, TRUE);
+  return result;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef THREATQ_JSON_EVENTS_H
+#define THREATQ_JSON_EVENTS_H
+
+/*
+ * A fast path for yajl's callback parser on pages: it calls the same
+ * yajl_callbacks, with the same arguments, in the same order, for the JSON
+ * it accepts, and reports THREATQ_JSON_UNSURE for everything else (any
+ * syntax error, \v or \f as white space, a \u escape that is a surrogate or
+ * U+0000, a number at the very end of the input, nesting deeper than
+ * THREATQ_JSON_MAX_DEPTH), where the caller starts over with yajl, which
+ * then gives its own answer and error message.  Strings are passed as they
+ * are (yajl_dont_validate_strings).  yajl lexes every byte through a state
+ * machine; on ThreatQ pages this parser needs about a third of the
+ * instructions (bench/README.md).
+ *
+ * Not thread-aware: one call parses one buffer on the caller's thread.
+ */
+#include <glib.h>
+#include <yajl/yajl_parse.h>
+
+#define THREATQ_JSON_MAX_DEPTH 128
+
+typedef enum
+{
+  THREATQ_JSON_OK,             /* the whole input was one JSON value (white space around it) */
+  THREATQ_JSON_CANCELLED,      /* a callback returned 0 */
+  THREATQ_JSON_UNSURE,         /* not decided here: parse the input with yajl instead */
+} ThreatqJsonResult;
+
+/*
+ * Before each callback *consumed is set to what yajl_get_bytes_consumed()
+ * would say in it: the offset just past the token.
+ */
+ThreatqJsonResult threatq_json_events_parse(const gchar *input, gsize length, const yajl_callbacks *callbacks,
+                                            gpointer ctx, gsize *consumed);
+
+/*
+ * The bytes of v (8 bytes of a string) that need escaping in JSON: < 0x20,
+ * '"' or '\\'.  Any such byte makes the result non-zero, and the lowest
+ * flagged byte is the first such byte (the borrow that can flag a byte by
+ * mistake only runs towards the higher ones).
+ */
+static inline guint64
+threatq_json_word_escape_mask(guint64 v)
+{
+  const guint64 ones = G_GUINT64_CONSTANT(0x0101010101010101);
+  const guint64 highs = G_GUINT64_CONSTANT(0x8080808080808080);
+  guint64 quote = v ^ (ones * '"');
+  guint64 backslash = v ^ (ones * '\\');
+  guint64 control = (v - ones * 0x20) & ~v;                  /* a byte below 0x20 */
+  guint64 is_quote = (quote - ones) & ~quote;                /* a zero byte in quote */
+  guint64 is_backslash = (backslash - ones) & ~backslash;
+  return (control | is_quote | is_backslash) & highs;
+}
+
+static inline gboolean
+threatq_json_word_needs_escape(guint64 v)
+{
+  return threatq_json_word_escape_mask(v) != 0;
+}
+
+#endif
