@@ -274,6 +274,59 @@ Test(reader, pages_flow_in_order_then_the_collection_drains)
   _assert_no_secret();
 }
 
+/* threatq-match(): the page hook (reader thread) sees every page with documents before take() can return it */
+typedef struct
+{
+  GMutex lock;
+  GPtrArray *pages;             /* the pages the hook saw, in order */
+  GString *seen;                /* "<cursor>-><next>:<documents> " per call */
+} HookLog;
+
+static void
+_page_hook(ThreatqReaderPage *page, gpointer user_data)
+{
+  HookLog *log = user_data;
+
+  g_mutex_lock(&log->lock);
+  g_ptr_array_add(log->pages, page);
+  g_string_append_printf(log->seen, "%s->%s:%u ", page->cursor, page->next_cursor, page->documents.length);
+  g_mutex_unlock(&log->lock);
+}
+
+static gboolean
+_hooked(HookLog *log, ThreatqReaderPage *page)
+{
+  g_mutex_lock(&log->lock);
+  gboolean seen = g_ptr_array_find(log->pages, page, NULL);
+  g_mutex_unlock(&log->lock);
+  return seen;
+}
+
+Test(reader, the_page_hook_sees_each_page_before_it_is_handed_over)
+{
+  HookLog log = { .pages = g_ptr_array_new(), .seen = g_string_new(NULL) };
+  g_mutex_init(&log.lock);
+  reader_options.page_hook = _page_hook;
+  reader_options.page_hook_data = &log;
+  _start("*");
+
+  ThreatqReaderPage *page = NULL;
+  for (guint i = 0; i < 3; i++)
+    {
+      page = threatq_reader_take(reader, page);
+      cr_assert(_hooked(&log, page), "page %u was taken before the hook saw it", i);
+    }
+  /* the empty page that ends the cycle is no page: no call */
+  cr_assert(_wait_page_requests(5, DEADLINE_MSEC));
+  threatq_reader_request_stop(reader);
+  threatq_reader_join(reader);
+  cr_assert_str_eq(log.seen->str, "*->c1:2 c1->c2:2 c2->c3:2 ");
+  threatq_reader_page_free(page);
+  g_ptr_array_free(log.pages, TRUE);
+  g_string_free(log.seen, TRUE);
+  g_mutex_clear(&log.lock);
+}
+
 typedef struct
 {
   gchar name[24];
