@@ -114,11 +114,12 @@ def expected_ids(n, lines):
 def config(kind, paths, out, server=None, sync=False, log_path=None):
     text = common.HEADER + """
 source s_in {
-  file("%s" follow-freq(1) log-iw-size(%d) log-fetch-limit(%d));
+  file("%s" follow-freq(%s) log-iw-size(%d) log-fetch-limit(%d));
 };
 parser p_kv { kv-parser(prefix("kv.")); };
 destination d_out { file("%s" template("%s|$MESSAGE\\n")); };
-""" % (paths["empty"] if sync else log_path or paths["log"], IW_SIZE, FETCH_LIMIT, out, MARKS[kind])
+""" % (paths["empty"] if sync else log_path or paths["log"], common.CEILING_FOLLOW_FREQ, IW_SIZE,
+       FETCH_LIMIT, out, MARKS[kind])
     match = ""
     if kind == "b":
         text += """parser p_match {
