@@ -119,7 +119,11 @@ class LineCounter:
                 break
             self.offset += len(chunk)
             self.lines += chunk.count(b"\n")
+            self.seen(chunk)
         return self.lines
+
+    def seen(self, chunk):
+        """Called with every chunk read (bench/match/compare.py looks into them)."""
 
     def close(self):
         if self.f:
@@ -138,14 +142,15 @@ class ApiServer:
     # server (which stands in for a remote ThreatQ) costs syslog-ng no CPU during the run.
     PRERENDER_MAX = 200000
 
-    def __init__(self, workdir, n):
+    def __init__(self, workdir, n, extra_args=()):
         self.n = n
         self.port_file = os.path.join(workdir, "server-%d.port" % n)
         self.log = open(os.path.join(workdir, "server-%d.log" % n), "wb")
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "fast_server.py"), "--indicators", str(n),
              "--port-file", self.port_file]
-            + (["--prerender", str(PAGE_SIZE)] if n <= self.PRERENDER_MAX else []),
+            + (["--prerender", str(PAGE_SIZE)] if n <= self.PRERENDER_MAX else [])
+            + list(extra_args),
             stdout=self.log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 300

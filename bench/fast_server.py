@@ -30,11 +30,16 @@ been sent the next one is rendered ahead in a background thread, so a request
 is normally answered from memory (page_misses in /_bench/stats counts the
 ones that were not).
 
+With --match-mix the values follow bench/match/indicators.py instead (the mixed types
+of the threatq-match() comparison, bench/match/compare.sh): indicator i has that
+module's indicator(i) value and score(i), status Active and an expires_at far ahead,
+and the rest (attributes, sources, description) from a small pool per type.
+
 GET /_bench/stats returns counters (first/last page request time, pages,
 bytes, tokens, page_seconds: time from reading a page request to having
 written the whole answer, i.e. how long the client waited on pages) for the benchmark driver; POST /_bench/reset zeroes them.
 
-usage: fast_server.py --indicators N [--port 0] [--port-file F]
+usage: fast_server.py --indicators N [--port 0] [--port-file F] [--match-mix [wide|few]]
                       [--collection bench] [--client-id id] [--client-secret secret]
 """
 
@@ -60,6 +65,10 @@ ID0 = 1000000
 BASE = emu.BASE_TIME    # 2023-01-02 03:04:05 UTC
 ID_MARK = 987654321987  # placeholder values that cannot occur in generated data
 UPDATED_MARK = "@@UPDATED_AT@@"
+VALUE_MARK = "@@VALUE@@"
+SCORE_MARK = 876543219876
+MIX_POOL = 13           # templates per type with --match-mix
+MIX_EXPIRES_AT = "2099-12-31 00:00:00"
 
 
 def _build_templates(seed):
@@ -82,10 +91,47 @@ def _build_templates(seed):
     return templates
 
 
+def _build_mix_templates(seed, types):
+    """{type name: MIX_POOL templates} with %(id)d, %(upd)s, %(value)s and %(score)d slots,
+    every indicator Active and not expiring (--match-mix)."""
+    factory = emu.IndicatorFactory(seed)
+    active = next(s for s in emu.STATUSES if s["name"] == "Active")
+    templates = {}
+    for tname in types:
+        for _ in range(MIX_POOL):
+            ind = factory.make(BASE, tname)
+            ind.update(id=ID_MARK, updated_at=UPDATED_MARK, value=VALUE_MARK, score=SCORE_MARK,
+                       status=dict(active), status_id=active["id"], expires_at=MIX_EXPIRES_AT)
+            ind.pop("expired_at", None)
+            for sub in ind.get("attributes", []) + ind.get("sources", []):
+                if "indicator_id" in sub:
+                    sub["indicator_id"] = ID_MARK
+                if "indicator_status_id" in sub:
+                    sub["indicator_status_id"] = active["id"]
+            text = json.dumps(ind, separators=(",", ":")).replace("%", "%%")
+            text = text.replace(str(ID_MARK), "%(id)d").replace(UPDATED_MARK, "%(upd)s")
+            text = text.replace('"%s"' % VALUE_MARK, "%(value)s").replace(str(SCORE_MARK), "%(score)d")
+            templates.setdefault(tname, []).append(text)
+    return templates
+
+
+def _load_mix(prefixes):
+    sys.path.insert(0, os.path.join(HERE, "match"))
+    import indicators  # noqa: E402  (bench/match/indicators.py)
+    indicators.use_prefixes(prefixes)
+    return indicators
+
+
 class Collection:
-    def __init__(self, n, seed):
+    def __init__(self, n, seed, match_mix=None):
         self.n = n
-        self.templates = _build_templates(seed)
+        self.mix = _load_mix(match_mix) if match_mix else None
+        if self.mix:
+            self.mix_templates = _build_mix_templates(seed, sorted(set(emu.TYPES) & set(
+                self.mix.indicator(i)[0] for i in range(100))))
+            self.templates = [t for ts in self.mix_templates.values() for t in ts]
+        else:
+            self.templates = _build_templates(seed)
         self._lock = threading.Lock()
         self._pages = {}           # (start, limit) -> bytes
         self._order = []
@@ -111,10 +157,13 @@ class Collection:
 
     def render(self, start, limit, mark):
         end = min(self.n, start + limit)
-        tmpl = self.templates
-        pool = len(tmpl)
-        items = [tmpl[i % pool] % {"id": ID0 + i, "upd": emu.fmt_time(BASE + i)}
-                 for i in range(start, end)]
+        if self.mix:
+            items = [self._mix_item(i) for i in range(start, end)]
+        else:
+            tmpl = self.templates
+            pool = len(tmpl)
+            items = [tmpl[i % pool] % {"id": ID0 + i, "upd": emu.fmt_time(BASE + i)}
+                     for i in range(start, end)]
         if end > start:
             nxt = emu.encode_cursor(self.updated_at(end - 1), ID0 + end - 1)
         else:
@@ -122,6 +171,12 @@ class Collection:
         body = '{"total":%d,"data":[%s],"nextCursorMark":%s,"limit":%d}' % (
             self.n, ",".join(items), json.dumps(nxt), limit)
         return body.encode("utf-8")
+
+    def _mix_item(self, i):
+        tname, value = self.mix.indicator(i)
+        tmpl = self.mix_templates[tname]
+        return tmpl[i % len(tmpl)] % {"id": ID0 + i, "upd": emu.fmt_time(BASE + i),
+                                      "value": json.dumps(value), "score": self.mix.score(i)}
 
     def _store(self, key, body):
         with self._lock:
@@ -169,11 +224,11 @@ class Collection:
 
 class Server:
     def __init__(self, n, collection="bench", client_id="id", client_secret="secret",
-                 seed=0, host="127.0.0.1", port=0):
+                 seed=0, host="127.0.0.1", port=0, match_mix=None):
         self.collection_name = collection
         self.client_id = client_id
         self.client_secret = client_secret
-        self.coll = Collection(n, seed)
+        self.coll = Collection(n, seed, match_mix)
         self.tokens = set()
         self.next_prefetch = None
         self.lock = threading.Lock()
@@ -321,9 +376,12 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--prerender", type=int, metavar="PAGE_SIZE", default=0,
                    help="render every page of this size up front (before the port is announced)")
+    p.add_argument("--match-mix", nargs="?", const="wide", choices=("wide", "few"),
+                   help="values of bench/match/indicators.py, all Active (bench/match/compare.sh);"
+                   " its CIDR prefix lengths (default wide)")
     a = p.parse_args(argv)
     srv = Server(a.indicators, a.collection, a.client_id, a.client_secret, a.seed,
-                 a.host, a.port)
+                 a.host, a.port, a.match_mix)
     if a.prerender:
         srv.coll.prerender(a.prerender)
     stop = threading.Event()
