@@ -11,5 +11,5 @@ apt-get install -y -qq --no-install-recommends \
   libcriterion-dev python3-pytest curl ca-certificates openssl procps \
   syslog-ng-scl syslog-ng-mod-http syslog-ng-mod-sql libdbd-pgsql postgresql postgresql-client \
   debhelper dpkg-dev fakeroot mmdebstrap \
-  syslog-ng-mod-python syslog-ng-mod-rdkafka \
+  syslog-ng-mod-python syslog-ng-mod-rdkafka syslog-ng-mod-add-contextual-data \
   clang libclang-rt-14-dev valgrind >/dev/null
