@@ -4,9 +4,13 @@
 # bounded time from its seed corpus: fuzz_page.c (page parser and mapper, seeds in
 # corpus/), fuzz_token.c (token response, cursor record, HTTP policy, corpus-token/),
 # fuzz_match_value.c (the threatq-match value classifier, corpus-match/), fuzz_match_snapshot.c
-# (the threatq-match snapshot file's load, corpus-snapshot/).
+# (the threatq-match snapshot file's load, corpus-snapshot/), fuzz_json_events.c (the
+# JSON fast path against yajl, corpus-json/ and corpus/).
 #
 #   tests/fuzz/run.sh [SECONDS]   (per target, default 60; 0 = only replay the corpora)
+#
+# fuzz_json_events gets half of SECONDS (at least 1): it is a differential
+# check of one file, and fuzz_page already drives the fast path through the mapper.
 #
 # Environment: FUZZ_BUILD_DIR (default <repo>/_build-fuzz), CLANG (default clang),
 # FUZZ_JOBS (parallel fuzzing processes, default 1), FUZZ_ARGS (extra libFuzzer flags),
@@ -54,34 +58,40 @@ build fuzz_token "$src/threatq-token.c" "$src/threatq-http-policy.c" "$src/threa
 build fuzz_match_value "$src/threatq-match-value.c"
 build fuzz_match_snapshot "$src/threatq-match-snapshot.c" "$src/threatq-match-snapshot-format.c" \
   "$src/threatq-match-set.c" "$src/threatq-match-table.c" "$src/threatq-match-rcu.c" "$src/threatq-match-value.c"
+build fuzz_json_events "$src/threatq-json-events.c"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 log=$build/fuzz.log
 : >"$log"
-# fuzz NAME SEEDS [DICT]: replay (SECONDS=0) or fuzz NAME for SECONDS from the seeds
+# fuzz NAME SEEDS [DICT [MORE_SEEDS]]: replay (SECONDS=0) or fuzz NAME from the seeds for
+# $fuzz_time seconds if set (it is reset here), else SECONDS
 fuzz() {
-  name=$1; seeds=$here/$2; dict=${3:+-dict=$here/$3}
+  name=$1; seeds=$here/$2; dict=${3:+-dict=$here/$3}; more=${4:+$here/$4}
+  time=${fuzz_time:-$seconds}; fuzz_time=
   mkdir -p "$build/corpus-$name"
   echo "== $name" >>"$log"
   if [ "$seconds" = 0 ]; then
     # shellcheck disable=SC2086
     "$build/$name" -runs=0 $limits -max_len="$max_len" $dict \
-      -artifact_prefix="$build/artifacts/" "$seeds" >>"$log" 2>&1
+      -artifact_prefix="$build/artifacts/" "$seeds" $more >>"$log" 2>&1
   else
     # shellcheck disable=SC2046,SC2086
-    "$build/$name" -max_total_time="$seconds" $limits -max_len="$max_len" $dict \
+    "$build/$name" -max_total_time="$time" $limits -max_len="$max_len" $dict \
       -artifact_prefix="$build/artifacts/" -print_final_stats=1 \
       $([ "$jobs" -gt 1 ] && echo "-jobs=$jobs -workers=$jobs") ${FUZZ_ARGS:-} \
-      "$build/corpus-$name" "$seeds" >>"$log" 2>&1
+      "$build/corpus-$name" "$seeds" $more >>"$log" 2>&1
   fi
 }
 set +e
 rc=0
+fuzz_time=
 fuzz fuzz_page corpus page.dict || rc=$?
 fuzz fuzz_token corpus-token || rc=$?
 fuzz fuzz_match_value corpus-match || rc=$?
 fuzz fuzz_match_snapshot corpus-snapshot || rc=$?
+fuzz_time=$(( seconds > 1 ? seconds / 2 : seconds ))
+fuzz fuzz_json_events corpus-json page.dict corpus || rc=$?
 set -e
 # with -jobs, each job logs to fuzz-N.log in the current directory
 for f in fuzz-[0-9]*.log; do [ -f "$f" ] && { cat "$f" >>"$log"; rm -f "$f"; }; done

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
+#include "threatq-json-events.h"
 #include "threatq-mapper.h"
 #include "document-find.h"
 
@@ -442,4 +443,126 @@ Test(page, documents_share_the_page_memory_without_mixing)
   threatq_page_summary_clear(&page);
   g_string_free(big, TRUE);
   g_string_free(body, TRUE);
+}
+
+/* ------------------------------------------------------------------ */
+/* The JSON fast path that gives up at the very end (threatq-mapper.c) */
+
+static gint
+_count_event(void *ctx)
+{
+  (*(guint *) ctx)++;
+  return 1;
+}
+
+static gint
+_count_scalar(void *ctx, const void *text, size_t length)
+{
+  return _count_event(ctx);
+}
+
+static gint
+_count_boolean(void *ctx, gint value)
+{
+  return _count_event(ctx);
+}
+
+/* what the fast path says on body, and how many events it called back before */
+static ThreatqJsonResult
+_fast_path(const gchar *body, guint *events)
+{
+  const yajl_callbacks counting =
+  {
+    .yajl_null = _count_event, .yajl_boolean = _count_boolean,
+    .yajl_number = (gint (*)(void *, const char *, size_t)) _count_scalar,
+    .yajl_string = (gint (*)(void *, const unsigned char *, size_t)) _count_scalar,
+    .yajl_start_map = _count_event, .yajl_map_key = (gint (*)(void *, const unsigned char *, size_t)) _count_scalar,
+    .yajl_end_map = _count_event, .yajl_start_array = _count_event, .yajl_end_array = _count_event,
+  };
+  gsize consumed = 0;
+  *events = 0;
+  return threatq_json_events_parse(body, strlen(body), &counting, events, &consumed);
+}
+
+/* the documents' JSON and the summary of a page, as one text */
+static gchar *
+_page_outcome(const gchar *body)
+{
+  ThreatqPageSummary page;
+  GError *error = NULL;
+  g_ptr_array_set_size(documents, 0);
+  cr_assert(_parse(body, &page, &error), "page rejected: %s", error ? error->message : "?");
+  cr_assert_eq(page.documents, documents->len);
+  GString *outcome = g_string_new(NULL);
+  g_string_append_printf(outcome, "cursor=%s total=%d/%" G_GINT64_FORMAT " documents=%u malformed=%u\n",
+                         page.next_cursor ? page.next_cursor : "(none)", page.has_total, page.total,
+                         page.documents, page.malformed_items);
+  for (guint i = 0; i < documents->len; i++)
+    g_string_append_printf(outcome, "%s\n", ((ThreatqDocument *) g_ptr_array_index(documents, i))->json);
+  threatq_page_summary_clear(&page);
+  return g_string_free(outcome, FALSE);
+}
+
+/*
+ * A page the fast path reads to (almost) its end before it leaves it to yajl
+ * is parsed twice: nothing of the first attempt (documents, counts, the
+ * cursor, the indicator being built) may reach the second one's outcome.
+ */
+Test(page, a_page_the_fast_path_gives_up_on_at_its_end_maps_as_without_that_trait)
+{
+  const gchar *element =
+    "{\"attributes\":[{\"name\":\"Router Port\",\"value\":\"9000\"}],\"class\":\"network\",\"id\":%u,"
+    "\"score\":%u,\"sources\":[{\"name\":\"S\",\"tlp_name\":\"TLP:AMBER\"}],\"type\":{\"name\":\"URL\"},"
+    "\"updated_at\":\"2021-10-01 18:36:03\",\"value\":\"https://a%u.example/x.js?q\"}";
+  GString *data = g_string_new(NULL);
+  for (guint i = 0; i < 50; i++)
+    {
+      g_string_append(data, i ? "," : "");
+      g_string_append_printf(data, element, i, i % 11, i);
+      if (i % 17 == 3)
+        g_string_append(data, ",7");                         /* a malformed item */
+    }
+  /* cursor_tail: the same cursor as plain UTF-8 and as escapes the fast path leaves to yajl */
+  const struct
+  {
+    const gchar *cursor_tail;
+    const gchar *end;
+  } variants[] =
+  {
+    { "\xf0\x9f\x98\x80", "}" },                               /* the reference */
+    { "\xf0\x9f\x98\x80", "}\f" },                             /* white space only yajl skips */
+    { "\xf0\x9f\x98\x80", "}\v\n" },
+    { "\xf0\x9f\x98\x80", "\f}" },
+    { "\\ud83d\\ude00", "}" },                                 /* a surrogate pair in the last value */
+  };
+  gchar *reference = NULL;
+  guint all_events = 0;
+  GString *body = g_string_new(NULL);
+
+  options.tags = NULL;
+  for (guint v = 0; v < G_N_ELEMENTS(variants); v++)
+    {
+      g_string_printf(body, "{\"total\":51,\"data\":[%s],\"nextCursorMark\":\"AoE%s\"%s", data->str,
+                      variants[v].cursor_tail, variants[v].end);
+      guint events;
+      ThreatqJsonResult fast = _fast_path(body->str, &events);
+      gchar *outcome = _page_outcome(body->str);
+      cr_assert(strstr(outcome, "documents=50 malformed=3"), "variant %u: %.80s", v, outcome);
+      if (v == 0)
+        {
+          cr_assert_eq(fast, THREATQ_JSON_OK);
+          reference = outcome;
+          all_events = events;
+          cr_log_info("the page: %u events, %" G_GSIZE_FORMAT " bytes", events, body->len);
+          continue;
+        }
+      /* the fast path called back all but the last value and '}' at least, then gave up */
+      cr_assert_eq(fast, THREATQ_JSON_UNSURE, "variant %u", v);
+      cr_assert_geq(events + 2, all_events, "variant %u: %u of %u events", v, events, all_events);
+      cr_assert_str_eq(outcome, reference, "variant %u", v);
+      g_free(outcome);
+    }
+  g_free(reference);
+  g_string_free(body, TRUE);
+  g_string_free(data, TRUE);
 }
