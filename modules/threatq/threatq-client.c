@@ -66,17 +66,19 @@ threatq_client_options_destroy(ThreatqClientOptions *options)
 }
 
 void
-threatq_response_init(ThreatqResponse *response)
+threatq_response_init(ThreatqResponse *response, GString *body)
 {
   memset(response, 0, sizeof(*response));
-  response->body = g_string_sized_new(64 * 1024);
+  response->owns_body = !body;
+  response->body = body ? body : g_string_sized_new(64 * 1024);
+  g_string_truncate(response->body, 0);
   response->retry_after = -1;
 }
 
 void
 threatq_response_clear(ThreatqResponse *response)
 {
-  if (response->body)
+  if (response->body && response->owns_body)
     g_string_free(response->body, TRUE);
   response->body = NULL;
 }

@@ -54,6 +54,7 @@ typedef struct _ThreatqResponse
   gchar error[256];           /* what went wrong, never a secret, server text cut to a few hundred bytes */
   gint64 received_at;         /* microseconds since the epoch */
   gboolean from_token_request; /* the failure came from the token endpoint */
+  gboolean owns_body;         /* FALSE: body is the caller's buffer, kept after threatq_response_clear() */
 } ThreatqResponse;
 
 typedef struct _ThreatqClient ThreatqClient;
@@ -75,7 +76,12 @@ const gchar *threatq_client_token_url(ThreatqClient *self);
 /* The page URL for a cursor (has no secret in it; the cursor is at most THREATQ_CURSOR_MAX_LENGTH). */
 gchar *threatq_client_format_page_url(ThreatqClient *self, const gchar *cursor);
 
-void threatq_response_init(ThreatqResponse *response);
+/*
+ * body: a buffer the caller keeps across requests (emptied here, never freed by the response), or
+ * NULL for one the response owns.  A page reader reuses one buffer: growing a fresh one to a page
+ * of megabytes costs copies and page faults on every page.
+ */
+void threatq_response_init(ThreatqResponse *response, GString *body);
 void threatq_response_clear(ThreatqResponse *response);
 
 #endif

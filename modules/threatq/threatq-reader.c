@@ -22,6 +22,7 @@ struct _ThreatqReader
   /* reader-thread state */
   GRefString *cursor;
   guint failures;
+  GString *body;                /* response bodies, reused from page to page */
 };
 
 void
@@ -261,13 +262,28 @@ _accept_page(ThreatqReader *self, const ThreatqResponse *response, const gchar *
   return cycle_ends ? _end_cycle(self) : 0;
 }
 
+/*
+ * A buffer once grown to an outsized page (up to max-page-size()) is not kept: the usual page of
+ * 1000 indicators is 2 MiB, and idle memory stays bounded between sync cycles.
+ */
+#define THREATQ_READER_BODY_KEEP (8 * 1024 * 1024)
+
+static void
+_trim_body(ThreatqReader *self)
+{
+  if (self->body->allocated_len <= THREATQ_READER_BODY_KEEP)
+    return;
+  g_string_free(self->body, TRUE);
+  self->body = g_string_sized_new(64 * 1024);
+}
+
 static gint64
 _read_page(ThreatqReader *self)
 {
   ThreatqResponse response;
   gint64 delay;
 
-  threatq_response_init(&response);
+  threatq_response_init(&response, self->body);
   threatq_client_fetch_page(self->client, self->cursor, &response);
   /* every log line of this request names the URL: cut once */
   gchar *full_url = threatq_client_format_page_url(self->client, self->cursor);
@@ -281,6 +297,7 @@ _read_page(ThreatqReader *self)
 
   g_free(page_url);
   threatq_response_clear(&response);
+  _trim_body(self);
   return delay;
 }
 
@@ -417,6 +434,7 @@ threatq_reader_new(ThreatqClient *client, const ThreatqReaderOptions *options)
   g_mutex_init(&self->lock);
   g_cond_init(&self->changed);
   g_queue_init(&self->finished);
+  self->body = g_string_sized_new(64 * 1024);
   return self;
 }
 
@@ -428,6 +446,7 @@ threatq_reader_free(ThreatqReader *self)
   threatq_reader_request_stop(self);
   threatq_reader_join(self);
   g_clear_pointer(&self->cursor, g_ref_string_release);
+  g_string_free(self->body, TRUE);
   g_mutex_clear(&self->lock);
   g_cond_clear(&self->changed);
   g_free(self);

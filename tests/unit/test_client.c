@@ -291,7 +291,7 @@ ParameterizedTest(ClientCase *c, client, answers)
   ThreatqClient *client = threatq_client_new(&options, "tq-test");
   ThreatqResponse response;
 
-  threatq_response_init(&response);
+  threatq_response_init(&response, NULL);
   threatq_client_fetch_page(client, "*", &response);
 
   cr_assert_eq(response.status, c->status, "%s: status %d, error \"%s\"", c->name, response.status, response.error);
@@ -324,7 +324,7 @@ Test(client, page_request)
   ThreatqClient *client = threatq_client_new(&options, "tq-test");
   ThreatqResponse response;
 
-  threatq_response_init(&response);
+  threatq_response_init(&response, NULL);
   threatq_client_fetch_page(client, "Ao+E/1=", &response);
   cr_assert_eq(response.status, THREATQ_RESPONSE_OK, "%s", response.error);
 
@@ -380,7 +380,7 @@ Test(client, the_token_is_reused)
   ThreatqClient *client = threatq_client_new(&options, "tq-test");
   ThreatqResponse response;
 
-  threatq_response_init(&response);
+  threatq_response_init(&response, NULL);
   for (gint i = 0; i < 3; i++)
     {
       threatq_client_fetch_page(client, "*", &response);
@@ -400,7 +400,7 @@ Test(client, a_refused_token_is_asked_for_again)
   ThreatqClient *client = threatq_client_new(&options, "tq-test");
   ThreatqResponse response;
 
-  threatq_response_init(&response);
+  threatq_response_init(&response, NULL);
   threatq_client_fetch_page(client, "*", &response);
   threatq_client_fetch_page(client, "*", &response);
   cr_assert_eq(response.status, THREATQ_RESPONSE_AUTH_FAILED);
@@ -445,7 +445,7 @@ _fetch_after_a_401(RotatingServer *server, ThreatqResponse *response)
   _start_stub(_handle_rotating, server);
   ThreatqClient *client = threatq_client_new(&options, "tq-test");
 
-  threatq_response_init(response);
+  threatq_response_init(response, NULL);
   threatq_client_fetch_page(client, "*", response);
   cr_assert_eq(http_stub_count_prefix(stub, "/api/token"), 2);
   cr_assert_eq(http_stub_count_prefix(stub, "/api/indicators/"), 2);
@@ -509,7 +509,7 @@ Test(client, abort_and_resume)
   options.timeout = 30;
   Fetch fetch = { .client = threatq_client_new(&options, "tq-test") };
 
-  threatq_response_init(&fetch.response);
+  threatq_response_init(&fetch.response, NULL);
   GThread *thread = g_thread_new("fetch", _fetch_thread, &fetch);
   cr_assert(http_stub_wait_requests(stub, 2, DEADLINE_MSEC), "the page request did not arrive");
   gint64 aborted_at = g_get_monotonic_time();
