@@ -65,7 +65,7 @@ _mix(guint64 h)
   return h ^ (h >> 33);
 }
 
-static guint32
+static inline __attribute__((always_inline)) guint32
 _hash_bytes(guint64 seed, const guint8 *bytes, gsize length)
 {
   guint64 h = seed ^ (length * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15));
@@ -85,7 +85,14 @@ _hash_bytes(guint64 seed, const guint8 *bytes, gsize length)
 static guint32
 _key_hash(ThreatqMatchSet *self, ThreatqMatchKind kind, guint prefix_len, const guint8 *bytes, gsize length)
 {
-  return _hash_bytes(self->seed ^ ((guint64) kind << 8 | prefix_len), bytes, length);
+  guint64 seed = self->seed ^ ((guint64) kind << 8 | prefix_len);
+
+  /* the same function, unrolled for an address: a lookup hashes one key a present prefix length */
+  if (length == 4)
+    return _hash_bytes(seed, bytes, 4);
+  if (length == 16)
+    return _hash_bytes(seed, bytes, 16);
+  return _hash_bytes(seed, bytes, length);
 }
 
 static guint32
