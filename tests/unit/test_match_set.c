@@ -508,6 +508,10 @@ Test(match_set, filter_has_no_false_negative_while_growing)
           threatq_match_set_remove(set, 1000000 + i);
         }
     }
+  /* on a loaded machine the readers may start after the last insert: let them look first */
+  gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+  while (g_atomic_int_get(&growth.lookups) < 1000 && g_get_monotonic_time() < deadline)
+    g_usleep(1000);
   g_atomic_int_set(&growth.stop, 1);
   g_thread_join(readers[0]);
   g_thread_join(readers[1]);
