@@ -19,7 +19,7 @@ if [ "${1:-}" = snapshot ]; then
   # shellcheck disable=SC2046
   "$cc" -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -I"$src" -I"$here" $(pkg-config --cflags glib-2.0) \
     -o "$out/bench_match_snapshot" "$here/bench_match_snapshot.c" \
-    "$src/threatq-match-value.c" "$src/threatq-match-rcu.c" "$src/threatq-match-table.c" "$src/threatq-match-set.c" \
+    "$src/threatq-match-value.c" "$src/threatq-match-rcu.c" "$src/threatq-match-table.c" "$src/threatq-match-filter.c" "$src/threatq-match-set.c" \
     "$src/threatq-match-snapshot.c" "$src/threatq-match-snapshot-format.c" $(pkg-config --libs glib-2.0) -lm
   echo "bench: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
   "$out/bench_match_snapshot" write "$n" "$out/bench.match"
@@ -31,7 +31,7 @@ fi
 # shellcheck disable=SC2046
 "$cc" -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -I"$src" $(pkg-config --cflags glib-2.0) \
   -o "$out/bench_match_set" "$here/bench_match_set.c" \
-  "$src/threatq-match-value.c" "$src/threatq-match-rcu.c" "$src/threatq-match-table.c" "$src/threatq-match-set.c" \
+  "$src/threatq-match-value.c" "$src/threatq-match-rcu.c" "$src/threatq-match-table.c" "$src/threatq-match-filter.c" "$src/threatq-match-set.c" \
   $(pkg-config --libs glib-2.0) -lm
 echo "bench: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 exec "$out/bench_match_set" "$@"

@@ -99,9 +99,14 @@ _format_fields(ThreatqMatchParser *self, LogMessage *msg, ThreatqMatchScratch *s
     log_template_format(self->fields[i], msg, &options, scratch->values[i]);
 }
 
-/* inside the read section: the hits of every field, in field order */
+/*
+ * The hits of every field, in field order.  The read section begins at the
+ * first value that has a shape (*token), so a message whose fields are all
+ * empty or shapeless costs no read-side atomics; the caller ends it.
+ */
 static gsize
-_collect(ThreatqMatchParser *self, ThreatqMatchSet *set, gint64 now, ThreatqMatchScratch *scratch)
+_collect(ThreatqMatchParser *self, ThreatqMatchSet *set, gint64 now, ThreatqMatchScratch *scratch,
+         gboolean *reading, guint *token)
 {
   gsize count = 0;
 
@@ -112,6 +117,11 @@ _collect(ThreatqMatchParser *self, ThreatqMatchSet *set, gint64 now, ThreatqMatc
       if (value->len == 0 || value->len > THREATQ_MATCH_VALUE_MAX
           || !threatq_match_value_classify(value->str, value->len, &scratch->value))
         continue;
+      if (!*reading)
+        {
+          *token = threatq_match_set_read_begin(set);
+          *reading = TRUE;
+        }
       gsize found = threatq_match_set_lookup(set, &scratch->value.key, now, self->parent_domains,
                                              &scratch->entries[count], THREATQ_MATCH_PARSER_MAX_HITS_PER_FIELD);
       for (gsize j = count; j < count + found; j++)
@@ -156,8 +166,9 @@ _process(LogParser *s, LogMessage **pmsg, const LogPathOptions *path_options, co
   ThreatqMatchScratch *scratch = _scratch();
   _format_fields(self, *pmsg, scratch);
 
-  guint token = threatq_match_set_read_begin(set);
-  gsize count = _collect(self, set, (gint64) time(NULL), scratch);
+  gboolean reading = FALSE;
+  guint token = 0;
+  gsize count = _collect(self, set, (gint64) time(NULL), scratch, &reading, &token);
   if (count)
     {
       _order(scratch, count);
@@ -165,7 +176,8 @@ _process(LogParser *s, LogMessage **pmsg, const LogPathOptions *path_options, co
       threatq_match_output_write(&self->output, msg, scratch->entries, scratch->origins, count,
                                  scratch->text, scratch->json);
     }
-  threatq_match_set_read_end(set, token);
+  if (reading)
+    threatq_match_set_read_end(set, token);
 
   for (guint i = 0; i < self->field_count; i++)
     _trim_buffer(&scratch->values[i]);

@@ -2,6 +2,7 @@
 #include "threatq-match-set.h"
 #include "threatq-match-rcu.h"
 #include "threatq-match-table.h"
+#include "threatq-match-filter.h"
 
 #include <math.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 /* lookups that missed while an update moved an indicator to another key */
 #define LOOKUP_RETRIES 8
 #define ADDRESS_LENGTHS 129
+/* the smallest filter a set builds (keys) */
+#define MIN_FILTER_CAPACITY 1024
 
 /*
  * A string shared by all the entries that carry it (a feed repeats its
@@ -37,6 +40,7 @@ struct _ThreatqMatchSet
   ThreatqMatchTable by_prefix;  /* read by lookups: CIDR blocks shorter than an address (small, stays in cache) */
   ThreatqMatchTable by_id;      /* writer only */
   ThreatqMatchTable atoms;      /* writer only */
+  ThreatqMatchFilter *filter;   /* the key hashes of by_key and by_prefix; read by lookups */
   guint64 lengths[2][3];        /* [ipv6][word]: bit L set while an entry has prefix length L; read by lookups */
   guint64 generation;           /* counts links and unlinks; read by lookups */
   guint32 length_count[2][ADDRESS_LENGTHS];
@@ -61,7 +65,7 @@ _mix(guint64 h)
   return h ^ (h >> 33);
 }
 
-static guint32
+static inline __attribute__((always_inline)) guint32
 _hash_bytes(guint64 seed, const guint8 *bytes, gsize length)
 {
   guint64 h = seed ^ (length * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15));
@@ -81,7 +85,14 @@ _hash_bytes(guint64 seed, const guint8 *bytes, gsize length)
 static guint32
 _key_hash(ThreatqMatchSet *self, ThreatqMatchKind kind, guint prefix_len, const guint8 *bytes, gsize length)
 {
-  return _hash_bytes(self->seed ^ ((guint64) kind << 8 | prefix_len), bytes, length);
+  guint64 seed = self->seed ^ ((guint64) kind << 8 | prefix_len);
+
+  /* the same function, unrolled for an address: a lookup hashes one key a present prefix length */
+  if (length == 4)
+    return _hash_bytes(seed, bytes, 4);
+  if (length == 16)
+    return _hash_bytes(seed, bytes, 16);
+  return _hash_bytes(seed, bytes, length);
 }
 
 static guint32
@@ -203,6 +214,7 @@ threatq_match_set_new(gsize max_size)
   threatq_match_table_init(&self->by_prefix, _entry_key_hash, TRUE);
   threatq_match_table_init(&self->by_id, _entry_id_hash, FALSE);
   threatq_match_table_init(&self->atoms, _atom_hash, FALSE);
+  self->filter = threatq_match_filter_new(MIN_FILTER_CAPACITY);
   self->retired_entries = g_ptr_array_new();
   self->retired_slots = g_ptr_array_new_with_free_func(g_free);
   return self;
@@ -243,6 +255,7 @@ threatq_match_set_free(ThreatqMatchSet *self)
   threatq_match_table_clear(&self->by_prefix);
   threatq_match_table_clear(&self->by_id);
   threatq_match_table_clear(&self->atoms);
+  g_free(self->filter);
   threatq_match_rcu_free(self->rcu);
   g_mutex_clear(&self->writer_lock);
   g_free(self);
@@ -262,10 +275,50 @@ _reclaim(ThreatqMatchSet *self)
 }
 
 static void
-_retire_slots(ThreatqMatchSet *self, ThreatqMatchSlots *slots)
+_retire_slots(ThreatqMatchSet *self, gpointer slots)
 {
   if (slots)
     g_ptr_array_add(self->retired_slots, slots);
+}
+
+/* ---- filter ----------------------------------------------------------- */
+
+/*
+ * A new filter of every linked key, published whole (the readers that still
+ * hold the old one are waited for before it is freed, as old slots are).
+ * Removed keys leave their bits set until this rebuild.
+ */
+static void
+_filter_rebuild(ThreatqMatchSet *self, gsize capacity)
+{
+  ThreatqMatchFilter *filter = threatq_match_filter_new(capacity);
+  const ThreatqMatchSlots *slots = self->by_id.slots;
+
+  for (gsize i = 0; i <= slots->mask; i++)
+    {
+      const ThreatqMatchEntry *entry = threatq_match_slots_item(slots, i);
+      if (entry)
+        threatq_match_filter_add(filter, entry->key_hash);
+    }
+  ThreatqMatchFilter *old = self->filter;
+  __atomic_store_n(&self->filter, filter, __ATOMIC_RELEASE);
+  _retire_slots(self, old);
+}
+
+static void
+_filter_reserve(ThreatqMatchSet *self, gsize count)
+{
+  if (count > threatq_match_filter_capacity(self->filter))
+    _filter_rebuild(self, count);
+}
+
+/* before the entry is linked: a reader that finds it in a table finds its bits */
+static void
+_filter_add(ThreatqMatchSet *self, const ThreatqMatchEntry *entry)
+{
+  if (threatq_match_filter_added(self->filter) >= threatq_match_filter_capacity(self->filter))
+    _filter_rebuild(self, MAX(2 * self->by_id.live, MIN_FILTER_CAPACITY));
+  threatq_match_filter_add(self->filter, entry->key_hash);
 }
 
 void
@@ -278,6 +331,7 @@ threatq_match_set_reserve(ThreatqMatchSet *self, gsize count)
   _retire_slots(self, old);
   threatq_match_table_reserve(&self->by_id, count, &old);
   g_free(old);
+  _filter_reserve(self, count);
   _reclaim(self);
   g_mutex_unlock(&self->writer_lock);
 }
@@ -359,6 +413,7 @@ _link(ThreatqMatchSet *self, ThreatqMatchEntry *entry)
   ThreatqMatchSlots *old;
 
   _count_length(self, entry, +1);
+  _filter_add(self, entry);
   threatq_match_table_insert(_key_table(self, entry), entry, &old);
   _retire_slots(self, old);
   threatq_match_table_insert(&self->by_id, entry, &old);
@@ -609,7 +664,8 @@ threatq_match_set_get_stats(ThreatqMatchSet *self, ThreatqMatchSetStats *stats)
   stats->skipped = self->skipped;
   stats->bytes = self->entry_bytes + self->atom_bytes + threatq_match_table_size(&self->by_key)
                  + threatq_match_table_size(&self->by_prefix)
-                 + threatq_match_table_size(&self->by_id) + threatq_match_table_size(&self->atoms);
+                 + threatq_match_table_size(&self->by_id) + threatq_match_table_size(&self->atoms)
+                 + threatq_match_filter_size(self->filter);
   g_mutex_unlock(&self->writer_lock);
 }
 
@@ -653,6 +709,7 @@ typedef struct
   gsize max_hits;
   gsize count;
   gint64 now;
+  const ThreatqMatchFilter *filter;
 } Hits;
 
 /* the live entries of exactly this key */
@@ -664,6 +721,8 @@ _probe(ThreatqMatchSet *self, const ThreatqMatchSlots *slots, const ThreatqMatch
   const ThreatqMatchEntry *entry;
   gsize found = 0;
 
+  if (!threatq_match_filter_may_contain(hits->filter, hash))
+    return 0;
   threatq_match_probe_init(&probe, slots, hash);
   while ((entry = threatq_match_probe_next(&probe)))
     {
@@ -741,11 +800,13 @@ gsize
 threatq_match_set_lookup(ThreatqMatchSet *self, const ThreatqMatchKey *key, gint64 now, gboolean parent_domains,
                          const ThreatqMatchEntry **hits, gsize max_hits)
 {
-  Hits found = { hits, max_hits, 0, now };
+  Hits found = { hits, max_hits, 0, now, NULL };
 
   for (guint attempt = 0; attempt < LOOKUP_RETRIES && found.count == 0; attempt++)
     {
       guint64 generation = __atomic_load_n(&self->generation, __ATOMIC_ACQUIRE);
+      /* after the generation: it holds the bits of every entry linked up to it */
+      found.filter = __atomic_load_n(&self->filter, __ATOMIC_ACQUIRE);
       const ThreatqMatchSlots *slots = threatq_match_table_slots(&self->by_key);
 
       if (threatq_match_kind_address_bits(key->kind))

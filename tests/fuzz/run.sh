@@ -57,7 +57,7 @@ build fuzz_token "$src/threatq-token.c" "$src/threatq-http-policy.c" "$src/threa
   "$src/threatq-number.c"
 build fuzz_match_value "$src/threatq-match-value.c"
 build fuzz_match_snapshot "$src/threatq-match-snapshot.c" "$src/threatq-match-snapshot-format.c" \
-  "$src/threatq-match-set.c" "$src/threatq-match-table.c" "$src/threatq-match-rcu.c" "$src/threatq-match-value.c"
+  "$src/threatq-match-set.c" "$src/threatq-match-table.c" "$src/threatq-match-filter.c" "$src/threatq-match-rcu.c" "$src/threatq-match-value.c"
 build fuzz_json_events "$src/threatq-json-events.c"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}

@@ -442,6 +442,83 @@ Test(match_set, lookups_race_updates)
                race.lookups);
 }
 
+/*
+ * The negative filter in front of the tables must never say "no" for a key a
+ * reader can know is there: the writer publishes a count after each insert,
+ * readers look up keys below it while inserts grow (and rebuild) the filter.
+ */
+typedef struct
+{
+  gint stop;
+  gint published;
+  gint misses;
+  gint lookups;
+} Growth;
+
+static void
+_growth_value(gint i, gchar *value, gsize size)
+{
+  if (i % 2)
+    g_snprintf(value, size, "10.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+  else
+    g_snprintf(value, size, "host-%d.example.org", i);
+}
+
+static gpointer
+_growth_reader(gpointer data)
+{
+  Growth *growth = data;
+  ThreatqMatchValue value;
+  const ThreatqMatchEntry *hits[MAX_HITS];
+  gchar text[64];
+
+  while (!g_atomic_int_get(&growth->stop))
+    {
+      gint published = g_atomic_int_get(&growth->published);
+      if (published == 0)
+        continue;
+      gint i = g_random_int_range(0, published);
+      _growth_value(i, text, sizeof(text));
+      cr_assert(threatq_match_value_classify(text, strlen(text), &value));
+      guint token = threatq_match_set_read_begin(set);
+      if (threatq_match_set_lookup(set, &value.key, NOW, FALSE, hits, MAX_HITS) != 1)
+        g_atomic_int_inc(&growth->misses);
+      threatq_match_set_read_end(set, token);
+      g_atomic_int_inc(&growth->lookups);
+    }
+  return NULL;
+}
+
+Test(match_set, filter_has_no_false_negative_while_growing)
+{
+  Growth growth = { 0 };
+  gchar value[64];
+  GThread *readers[2] = { g_thread_new("r1", _growth_reader, &growth), g_thread_new("r2", _growth_reader, &growth) };
+
+  for (gint i = 0; i < 60000; i++)
+    {
+      _growth_value(i, value, sizeof(value));
+      cr_assert_eq(_add(i + 1, i % 2 ? "IP Address" : "FQDN", value), THREATQ_MATCH_INSERTED);
+      g_atomic_int_set(&growth.published, i + 1);
+      /* removals leave bits set until a rebuild, which must keep all that is there */
+      if (i % 3 == 0)
+        {
+          g_snprintf(value, sizeof(value), "192.168.%d.%d", (i >> 8) & 255, i & 255);
+          _add(1000000 + i, "IP Address", value);
+          threatq_match_set_remove(set, 1000000 + i);
+        }
+    }
+  /* on a loaded machine the readers may start after the last insert: let them look first */
+  gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+  while (g_atomic_int_get(&growth.lookups) < 1000 && g_get_monotonic_time() < deadline)
+    g_usleep(1000);
+  g_atomic_int_set(&growth.stop, 1);
+  g_thread_join(readers[0]);
+  g_thread_join(readers[1]);
+  cr_assert_gt(growth.lookups, 0);
+  cr_assert_eq(growth.misses, 0, "%d of %d lookups missed an inserted key", growth.misses, growth.lookups);
+}
+
 /* ---- against a model ---------------------------------------------------- */
 
 /* what the set should hold: id -> key and expiry, looked up by brute force */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "threatq-match-filter.h"
+
+#define BLOCK_BITS (THREATQ_MATCH_FILTER_BLOCK_WORDS * 64)
+#define BITS_PER_KEY 10
+#define CACHE_LINE 64
+
+ThreatqMatchFilter *
+threatq_match_filter_new(gsize capacity)
+{
+  gsize block_count = MAX((capacity * BITS_PER_KEY + BLOCK_BITS - 1) / BLOCK_BITS, 1);
+  gsize bytes = block_count * THREATQ_MATCH_FILTER_BLOCK_WORDS * sizeof(guint64);
+  gsize header = (sizeof(ThreatqMatchFilter) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
+  /* one g_malloc: the set retires an old filter with the table slots it frees with g_free() */
+  ThreatqMatchFilter *self = g_malloc0(header + bytes + CACHE_LINE);
+  guintptr start = ((guintptr) self + header + CACHE_LINE - 1) & ~(guintptr) (CACHE_LINE - 1);
+
+  self->blocks = (guint64 *) start;
+  self->block_count = block_count;
+  self->capacity = capacity;
+  self->size = header + bytes + CACHE_LINE;
+  return self;
+}
+
+void
+threatq_match_filter_add(ThreatqMatchFilter *self, guint32 hash)
+{
+  guint64 *block = (guint64 *) threatq_match_filter_block_(self, hash);
+  guint64 bits = threatq_match_filter_bits_(hash);
+
+  for (guint i = 0; i < THREATQ_MATCH_FILTER_BLOCK_WORDS; i++)
+    __atomic_fetch_or(&block[i], G_GUINT64_CONSTANT(1) << ((bits >> (6 * i)) & 63), __ATOMIC_RELAXED);
+  self->added++;
+}
+
+gsize
+threatq_match_filter_added(const ThreatqMatchFilter *self)
+{
+  return self->added;
+}
+
+gsize
+threatq_match_filter_capacity(const ThreatqMatchFilter *self)
+{
+  return self->capacity;
+}
+
+gsize
+threatq_match_filter_size(const ThreatqMatchFilter *self)
+{
+  return self->size;
+}
