@@ -19,6 +19,15 @@
 
 static gchar *dir;
 static gchar *path;
+static GPtrArray *garbage;      /* strings the helpers return: freed after each test */
+
+static gpointer
+_gc(gpointer text)
+{
+  if (text)
+    g_ptr_array_add(garbage, text);
+  return text;
+}
 
 static void
 _setup(void)
@@ -26,6 +35,7 @@ _setup(void)
   dir = g_dir_make_tmp("test_match_snapshot-XXXXXX", NULL);
   cr_assert_not_null(dir);
   path = g_build_filename(dir, "s.match", NULL);
+  garbage = g_ptr_array_new_with_free_func(g_free);
 }
 
 static void
@@ -38,6 +48,7 @@ _teardown(void)
   g_free(tmp);
   g_free(path);
   g_free(dir);
+  g_ptr_array_free(garbage, TRUE);
 }
 
 TestSuite(match_snapshot, .init = _setup, .fini = _teardown);
@@ -130,7 +141,7 @@ _dump(ThreatqMatchSet *set)
   g_ptr_array_add(lines, NULL);
   gchar *dump = g_strjoinv("\n", (gchar **) lines->pdata);
   g_ptr_array_free(lines, TRUE);
-  return dump;
+  return _gc(dump);
 }
 
 /* the best hit of each lookup (parent domains on), as "value=id;" */
@@ -149,7 +160,7 @@ _lookups(ThreatqMatchSet *set)
       g_string_append_printf(out, "%s=%" G_GINT64_FORMAT ";", lookups[i], best ? best->id : 0);
       threatq_match_set_read_end(set, token);
     }
-  return g_string_free(out, FALSE);
+  return _gc(g_string_free(out, FALSE));
 }
 
 static void
@@ -175,6 +186,7 @@ _write_set(ThreatqMatchSet *set, const gchar *position)
   ThreatqMatchSnapshot *snapshot = _open(IDENTITY);
   gchar *loaded_position = NULL;
   cr_assert_not(threatq_match_snapshot_load(snapshot, scratch, &loaded_position));
+  _gc(loaded_position);
   threatq_match_set_foreach(set, _append_all, snapshot);
   cr_assert(threatq_match_snapshot_commit(snapshot, position, NULL));
   threatq_match_snapshot_free(snapshot);
@@ -188,8 +200,9 @@ _load(const gchar *identity, gboolean *loaded, gchar **position, gchar **message
   ThreatqMatchSet *set = threatq_match_set_new(0);
   ThreatqMatchSnapshot *snapshot = _open(identity);
   *loaded = threatq_match_snapshot_load(snapshot, set, position);
+  _gc(*position);
   const GError *error = threatq_match_snapshot_get_error(snapshot);
-  *message = error ? g_strdup(error->message) : NULL;
+  *message = _gc(error ? g_strdup(error->message) : NULL);
   threatq_match_snapshot_free(snapshot);
   return set;
 }
@@ -207,8 +220,6 @@ _assert_file_holds(ThreatqMatchSet *want, const gchar *want_position)
   cr_assert_str_eq(_dump(copy), _dump(want));
   cr_assert_str_eq(_lookups(copy), _lookups(want));
   threatq_match_set_free(copy);
-  g_free(position);
-  g_free(message);
 }
 
 static gsize
@@ -224,7 +235,7 @@ _read_file(gsize *length)
 {
   gchar *bytes;
   cr_assert(g_file_get_contents(path, &bytes, length, NULL));
-  return bytes;
+  return _gc(bytes);
 }
 
 static void
@@ -249,7 +260,8 @@ Test(match_snapshot, round_trip_keeps_every_field_and_lookup)
 
   gchar *want = _dump(original), *got = _dump(copy);
   cr_assert_str_eq(got, want);
-  cr_assert_eq(g_strv_length(g_strsplit(want, "\n", -1)), G_N_ELEMENTS(every_kind));
+  g_auto(GStrv) want_lines = g_strsplit(want, "\n", -1);
+  cr_assert_eq(g_strv_length(want_lines), G_N_ELEMENTS(every_kind));
   gchar *want_hits = _lookups(original), *got_hits = _lookups(copy);
   cr_assert_str_eq(got_hits, want_hits);
   /* the test means something: lookups hit, the expired one (variant 7: the scheme-less URL) does not */
@@ -281,6 +293,7 @@ Test(match_snapshot, pages_of_removes_and_replacements)
   ThreatqMatchSnapshot *snapshot = _open(IDENTITY);
   gchar *position;
   cr_assert_not(threatq_match_snapshot_load(snapshot, scratch, &position));
+  _gc(position);
 
   for (guint i = 0; i < G_N_ELEMENTS(every_kind); i++)
     _add(live, 100 + i, every_kind[i][0], every_kind[i][1], (gint) i);
@@ -303,6 +316,7 @@ Test(match_snapshot, pages_of_removes_and_replacements)
   snapshot = _open(IDENTITY);
   ThreatqMatchSet *copy = threatq_match_set_new(0);
   cr_assert(threatq_match_snapshot_load(snapshot, copy, &position));
+  _gc(position);
   threatq_match_snapshot_append_remove(snapshot, 101);
   threatq_match_set_remove(live, 101);
   cr_assert(threatq_match_snapshot_commit(snapshot, "p3", NULL));
@@ -322,6 +336,7 @@ _two_pages(gchar **page1_dump)
   gchar *position;
 
   cr_assert_not(threatq_match_snapshot_load(snapshot, scratch, &position));
+  _gc(position);
   threatq_match_set_foreach(set, _append_all, snapshot);
   cr_assert(threatq_match_snapshot_commit(snapshot, "p1", NULL));
   *page1_dump = _dump(set);
@@ -365,9 +380,6 @@ Test(match_snapshot, torn_tail_at_every_byte_is_cut_at_the_last_commit)
         cr_assert(message && strstr(message, "torn page"), "cut at %zu: %s", cut, message);
       /* the torn part is gone, so appends follow the commit */
       cr_assert_eq(_file_size(), page1_end, "cut at %zu", cut);
-      g_free(dump);
-      g_free(message);
-      g_free(position);
       threatq_match_set_free(set);
     }
   /* and the whole file has both pages */
@@ -466,6 +478,7 @@ Test(match_snapshot, compaction_keeps_the_content_and_shrinks_the_file)
   gsize largest = 0, compactions = 0;
 
   cr_assert_not(threatq_match_snapshot_load(snapshot, scratch, &position));
+  _gc(position);
   /* 3000 indicators updated 8 times: the file grows to about 8 x the live entries */
   for (gint round = 0; round < 8; round++)
     {
@@ -509,6 +522,7 @@ Test(match_snapshot, compaction_of_a_small_file_waits)
   ThreatqMatchSet *copy = threatq_match_set_new(0);
   gchar *position;
   cr_assert(threatq_match_snapshot_load(snapshot, copy, &position));
+  _gc(position);
   threatq_match_set_remove(copy, 100);
   cr_assert(threatq_match_snapshot_maybe_compact(snapshot, copy, "c", NULL));
   cr_assert_eq(_file_size(), before);
@@ -609,6 +623,7 @@ Test(match_snapshot, bounds)
   ThreatqMatchSnapshot *snapshot = _open(IDENTITY);
   set = threatq_match_set_new(0);
   threatq_match_snapshot_load(snapshot, set, &position);
+  _gc(position);
   gchar *long_position = g_strnfill(THREATQ_MATCH_SNAPSHOT_POSITION_MAX + 1, 'p');
   GError *error = NULL;
   cr_assert_not(threatq_match_snapshot_commit(snapshot, long_position, &error));
@@ -629,6 +644,7 @@ Test(match_snapshot, a_file_beyond_the_size_bound_is_refused)
   ThreatqMatchSnapshot *snapshot = _open(IDENTITY);
   gchar *position;
   cr_assert_not(threatq_match_snapshot_load(snapshot, set, &position));
+  _gc(position);
   const GError *error = threatq_match_snapshot_get_error(snapshot);
   cr_assert(error && strstr(error->message, "more than its bound"), "%s", error ? error->message : "");
   threatq_match_snapshot_free(snapshot);
