@@ -628,6 +628,7 @@ Test(match_snapshot, bounds)
   GError *error = NULL;
   cr_assert_not(threatq_match_snapshot_commit(snapshot, long_position, &error));
   cr_assert(error && strstr(error->message, "position longer"));
+  g_clear_error(&error);
   threatq_match_snapshot_free(snapshot);
   threatq_match_set_free(set);
   g_free(long_position);
