@@ -17,6 +17,9 @@ typedef struct
   gpointer ctx;
   gsize *consumed;
   GString *scratch;                       /* strings with escapes, decoded */
+  guint *skipped_tokens;                  /* may be NULL */
+  gboolean skipping;                      /* inside a value a map key callback asked to skip */
+  guint skip_depth;                       /* ... which started at this depth */
   guint depth;
   gboolean in_map[THREATQ_JSON_MAX_DEPTH];
 } Lexer;
@@ -37,6 +40,17 @@ static inline void
 _mark(Lexer *self)
 {
   *self->consumed = (gsize) (self->p - self->input);
+}
+
+/* TRUE (counted) when the token being read is in a skipped value: no callback for it */
+static inline gboolean
+_skipped(Lexer *self)
+{
+  if (G_LIKELY(!self->skipping))
+    return FALSE;
+  if (self->skipped_tokens)
+    (*self->skipped_tokens)++;
+  return TRUE;
 }
 
 static gint
@@ -195,6 +209,8 @@ _number(Lexer *self)
   if (p >= end)
     return THREATQ_JSON_UNSURE;
   self->p = p;
+  if (_skipped(self))
+    return GO_ON;
   _mark(self);
   return self->callbacks->yajl_number(self->ctx, (const char *) start, (size_t) (p - start))
          ? GO_ON : THREATQ_JSON_CANCELLED;
@@ -216,6 +232,8 @@ _literal(Lexer *self)
           || memcmp(self->p, literals[i].text, literals[i].length) != 0)
         continue;
       self->p += literals[i].length;
+      if (_skipped(self))
+        return GO_ON;
       _mark(self);
       gint kept = literals[i].kind == 0 ? self->callbacks->yajl_null(self->ctx)
                   : self->callbacks->yajl_boolean(self->ctx, literals[i].kind == 2);
@@ -228,10 +246,12 @@ _literal(Lexer *self)
 static ThreatqJsonResult
 _open(Lexer *self, gboolean map)
 {
-  if (self->depth >= THREATQ_JSON_MAX_DEPTH)
+  if (self->depth >= THREATQ_JSON_MAX_DEPTH || (self->skipping && self->depth >= THREATQ_JSON_SKIP_MAX_DEPTH))
     return THREATQ_JSON_UNSURE;
   self->in_map[self->depth++] = map;
   self->p++;
+  if (_skipped(self))
+    return GO_ON;
   _mark(self);
   gint kept = map ? self->callbacks->yajl_start_map(self->ctx) : self->callbacks->yajl_start_array(self->ctx);
   return kept ? GO_ON : THREATQ_JSON_CANCELLED;
@@ -243,6 +263,8 @@ _close(Lexer *self)
 {
   gboolean map = self->in_map[--self->depth];
   self->p++;
+  if (self->skipping)
+    return GO_ON;
   _mark(self);
   gint kept = map ? self->callbacks->yajl_end_map(self->ctx) : self->callbacks->yajl_end_array(self->ctx);
   return kept ? GO_ON : THREATQ_JSON_CANCELLED;
@@ -259,6 +281,8 @@ _scalar(Lexer *self)
     {
       if (!_string(self, &text, &length))
         return THREATQ_JSON_UNSURE;
+      if (_skipped(self))
+        return GO_ON;
       _mark(self);
       return self->callbacks->yajl_string(self->ctx, text, length) ? GO_ON : THREATQ_JSON_CANCELLED;
     }
@@ -277,9 +301,18 @@ _key(Lexer *self)
   _skip_space(self);
   if (self->p >= self->end || *self->p != '"' || !_string(self, &text, &length))
     return THREATQ_JSON_UNSURE;
-  _mark(self);
-  if (!self->callbacks->yajl_map_key(self->ctx, text, length))
-    return THREATQ_JSON_CANCELLED;
+  if (!self->skipping)
+    {
+      _mark(self);
+      gint answer = self->callbacks->yajl_map_key(self->ctx, text, length);
+      if (!answer)
+        return THREATQ_JSON_CANCELLED;
+      if (answer == THREATQ_JSON_SKIP_VALUE)
+        {
+          self->skipping = TRUE;
+          self->skip_depth = self->depth;
+        }
+    }
   _skip_space(self);
   if (self->p >= self->end || *self->p != ':')
     return THREATQ_JSON_UNSURE;
@@ -297,6 +330,9 @@ _after(Lexer *self, gboolean opened, gboolean *want_key)
 {
   for (;;)
     {
+      /* a skipped value ends where its level is back and it was not just opened */
+      if (self->skipping && self->depth == self->skip_depth && !opened)
+        self->skipping = FALSE;
       _skip_space(self);
       if (self->depth == 0)
         return self->p == self->end ? THREATQ_JSON_OK : THREATQ_JSON_UNSURE;
@@ -324,10 +360,11 @@ _after(Lexer *self, gboolean opened, gboolean *want_key)
 
 ThreatqJsonResult
 threatq_json_events_parse(const gchar *input, gsize length, const yajl_callbacks *callbacks, gpointer ctx,
-                          gsize *consumed)
+                          gsize *consumed, guint *skipped_tokens)
 {
   Lexer self = { .input = (const guchar *) input, .p = (const guchar *) input, .end = (const guchar *) input + length,
-                 .callbacks = callbacks, .ctx = ctx, .consumed = consumed, .scratch = g_string_new(NULL)
+                 .callbacks = callbacks, .ctx = ctx, .consumed = consumed, .scratch = g_string_new(NULL),
+                 .skipped_tokens = skipped_tokens
                };
   ThreatqJsonResult result = GO_ON;
   gboolean want_key = FALSE;

@@ -481,7 +481,7 @@ _fast_path(const gchar *body, guint *events)
   };
   gsize consumed = 0;
   *events = 0;
-  return threatq_json_events_parse(body, strlen(body), &counting, events, &consumed);
+  return threatq_json_events_parse(body, strlen(body), &counting, events, &consumed, NULL);
 }
 
 /* the documents' JSON and the summary of a page, as one text */
