@@ -17,15 +17,23 @@ typedef struct
   gpointer ctx;
   gsize *consumed;
   GString *scratch;                       /* strings with escapes, decoded */
-  guint *skipped_tokens;                  /* may be NULL */
-  gboolean skipping;                      /* inside a value a map key callback asked to skip */
-  guint skip_depth;                       /* ... which started at this depth */
+  guint *skipped_tokens;                  /* never NULL here */
   guint depth;
   gboolean in_map[THREATQ_JSON_MAX_DEPTH];
 } Lexer;
 
 /* what a step says: go on, or the parse's result */
 #define GO_ON ((ThreatqJsonResult) -1)
+/* ... or: the key callback asked to skip the value that follows; a skipped value has ended */
+#define SKIP_NEXT ((ThreatqJsonResult) -2)
+#define SKIPPED ((ThreatqJsonResult) -3)
+
+/*
+ * The steps below take "quiet": TRUE inside a skipped value (no callbacks, its
+ * scalars and starts counted).  It is a constant wherever they are inlined, so
+ * the parse loop without skipping is compiled as if the parameter was not there.
+ */
+#define STEP static inline __attribute__((always_inline))
 
 static inline void
 _skip_space(Lexer *self)
@@ -42,15 +50,13 @@ _mark(Lexer *self)
   *self->consumed = (gsize) (self->p - self->input);
 }
 
-/* TRUE (counted) when the token being read is in a skipped value: no callback for it */
-static inline gboolean
-_skipped(Lexer *self)
+/* in a skipped value (quiet): count the token, no callback */
+STEP gboolean
+_quiet(Lexer *self, gboolean quiet)
 {
-  if (G_LIKELY(!self->skipping))
-    return FALSE;
-  if (self->skipped_tokens)
+  if (quiet)
     (*self->skipped_tokens)++;
-  return TRUE;
+  return quiet;
 }
 
 static gint
@@ -129,7 +135,7 @@ _decode_string(Lexer *self, const guchar *start, const guchar *p)
 }
 
 /* a string at self->p (its '"'): the text, its length; FALSE when unsure */
-static gboolean
+STEP gboolean
 _string(Lexer *self, const guchar **text, gsize *length)
 {
   const guchar *start = self->p + 1, *p = start;
@@ -177,8 +183,8 @@ _digit(const guchar *p, const guchar *end)
 }
 
 /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, not running into the end of the input */
-static ThreatqJsonResult
-_number(Lexer *self)
+STEP ThreatqJsonResult
+_number(Lexer *self, gboolean quiet)
 {
   const guchar *start = self->p, *p = start, *end = self->end;
 
@@ -209,15 +215,15 @@ _number(Lexer *self)
   if (p >= end)
     return THREATQ_JSON_UNSURE;
   self->p = p;
-  if (_skipped(self))
+  if (_quiet(self, quiet))
     return GO_ON;
   _mark(self);
   return self->callbacks->yajl_number(self->ctx, (const char *) start, (size_t) (p - start))
          ? GO_ON : THREATQ_JSON_CANCELLED;
 }
 
-static ThreatqJsonResult
-_literal(Lexer *self)
+STEP ThreatqJsonResult
+_literal(Lexer *self, gboolean quiet)
 {
   static const struct
   {
@@ -232,7 +238,7 @@ _literal(Lexer *self)
           || memcmp(self->p, literals[i].text, literals[i].length) != 0)
         continue;
       self->p += literals[i].length;
-      if (_skipped(self))
+      if (_quiet(self, quiet))
         return GO_ON;
       _mark(self);
       gint kept = literals[i].kind == 0 ? self->callbacks->yajl_null(self->ctx)
@@ -243,14 +249,14 @@ _literal(Lexer *self)
 }
 
 /* '{' or '[' at self->p */
-static ThreatqJsonResult
-_open(Lexer *self, gboolean map)
+STEP ThreatqJsonResult
+_open(Lexer *self, gboolean map, gboolean quiet)
 {
-  if (self->depth >= THREATQ_JSON_MAX_DEPTH || (self->skipping && self->depth >= THREATQ_JSON_SKIP_MAX_DEPTH))
+  if (self->depth >= (quiet ? THREATQ_JSON_SKIP_MAX_DEPTH : THREATQ_JSON_MAX_DEPTH))
     return THREATQ_JSON_UNSURE;
   self->in_map[self->depth++] = map;
   self->p++;
-  if (_skipped(self))
+  if (_quiet(self, quiet))
     return GO_ON;
   _mark(self);
   gint kept = map ? self->callbacks->yajl_start_map(self->ctx) : self->callbacks->yajl_start_array(self->ctx);
@@ -258,12 +264,12 @@ _open(Lexer *self, gboolean map)
 }
 
 /* '}' or ']' at self->p, closing the innermost container */
-static ThreatqJsonResult
-_close(Lexer *self)
+STEP ThreatqJsonResult
+_close(Lexer *self, gboolean quiet)
 {
   gboolean map = self->in_map[--self->depth];
   self->p++;
-  if (self->skipping)
+  if (quiet)
     return GO_ON;
   _mark(self);
   gint kept = map ? self->callbacks->yajl_end_map(self->ctx) : self->callbacks->yajl_end_array(self->ctx);
@@ -271,8 +277,8 @@ _close(Lexer *self)
 }
 
 /* a scalar value at self->p */
-static ThreatqJsonResult
-_scalar(Lexer *self)
+STEP ThreatqJsonResult
+_scalar(Lexer *self, gboolean quiet)
 {
   const guchar *text;
   gsize length;
@@ -281,58 +287,69 @@ _scalar(Lexer *self)
     {
       if (!_string(self, &text, &length))
         return THREATQ_JSON_UNSURE;
-      if (_skipped(self))
+      if (_quiet(self, quiet))
         return GO_ON;
       _mark(self);
       return self->callbacks->yajl_string(self->ctx, text, length) ? GO_ON : THREATQ_JSON_CANCELLED;
     }
   if (*self->p == '-' || (*self->p >= '0' && *self->p <= '9'))
-    return _number(self);
-  return _literal(self);
+    return _number(self, quiet);
+  return _literal(self, quiet);
 }
 
-/* a member name, its ':' and the white space after it */
-static ThreatqJsonResult
-_key(Lexer *self)
+/* a value at self->p (after white space): a scalar, or the start of an array or object (*opened) */
+STEP ThreatqJsonResult
+_value(Lexer *self, gboolean quiet, gboolean *opened)
+{
+  _skip_space(self);
+  if (self->p >= self->end)
+    return THREATQ_JSON_UNSURE;
+  if (*self->p == '{' || *self->p == '[')
+    {
+      *opened = TRUE;
+      return _open(self, *self->p == '{', quiet);
+    }
+  return _scalar(self, quiet);
+}
+
+/* a member name, its ':' and the white space after it; SKIP_NEXT when the callback asks to skip its value */
+STEP ThreatqJsonResult
+_key(Lexer *self, gboolean quiet)
 {
   const guchar *text;
   gsize length;
+  gint answer = 1;
 
   _skip_space(self);
   if (self->p >= self->end || *self->p != '"' || !_string(self, &text, &length))
     return THREATQ_JSON_UNSURE;
-  if (!self->skipping)
+  if (!quiet)
     {
       _mark(self);
-      gint answer = self->callbacks->yajl_map_key(self->ctx, text, length);
+      answer = self->callbacks->yajl_map_key(self->ctx, text, length);
       if (!answer)
         return THREATQ_JSON_CANCELLED;
-      if (answer == THREATQ_JSON_SKIP_VALUE)
-        {
-          self->skipping = TRUE;
-          self->skip_depth = self->depth;
-        }
     }
   _skip_space(self);
   if (self->p >= self->end || *self->p != ':')
     return THREATQ_JSON_UNSURE;
   self->p++;
-  return GO_ON;
+  return answer == THREATQ_JSON_SKIP_VALUE ? SKIP_NEXT : GO_ON;
 }
 
 /*
  * Where a value was just opened or finished: close what ends here, pass the
- * ',' to the next element; TRUE with *want_key when a member name comes
- * next, FALSE in *result otherwise.
+ * ',' to the next element; GO_ON with *want_key when a member name comes
+ * next, the result otherwise.  quiet: SKIPPED where the skipped value that
+ * started at depth base has ended.
  */
-static ThreatqJsonResult
-_after(Lexer *self, gboolean opened, gboolean *want_key)
+STEP ThreatqJsonResult
+_after(Lexer *self, gboolean opened, gboolean *want_key, gboolean quiet, guint base)
 {
   for (;;)
     {
-      /* a skipped value ends where its level is back and it was not just opened */
-      if (self->skipping && self->depth == self->skip_depth && !opened)
-        self->skipping = FALSE;
+      if (quiet && self->depth == base && !opened)
+        return SKIPPED;
       _skip_space(self);
       if (self->depth == 0)
         return self->p == self->end ? THREATQ_JSON_OK : THREATQ_JSON_UNSURE;
@@ -341,7 +358,7 @@ _after(Lexer *self, gboolean opened, gboolean *want_key)
       gboolean map = self->in_map[self->depth - 1];
       if (*self->p == (map ? '}' : ']'))
         {
-          ThreatqJsonResult result = _close(self);
+          ThreatqJsonResult result = _close(self, quiet);
           if (result != GO_ON)
             return result;
           opened = FALSE;
@@ -358,37 +375,50 @@ _after(Lexer *self, gboolean opened, gboolean *want_key)
     }
 }
 
-ThreatqJsonResult
-threatq_json_events_parse(const gchar *input, gsize length, const yajl_callbacks *callbacks, gpointer ctx,
-                          gsize *consumed, guint *skipped_tokens)
+static ThreatqJsonResult _skip_value(Lexer *self);
+
+/* values until the input ends, or quiet: until the skipped value at self->p ends (SKIPPED) */
+STEP ThreatqJsonResult
+_values(Lexer *self, gboolean quiet)
 {
-  Lexer self = { .input = (const guchar *) input, .p = (const guchar *) input, .end = (const guchar *) input + length,
-                 .callbacks = callbacks, .ctx = ctx, .consumed = consumed, .scratch = g_string_new(NULL),
-                 .skipped_tokens = skipped_tokens
-               };
   ThreatqJsonResult result = GO_ON;
   gboolean want_key = FALSE;
+  guint base = self->depth;
 
   while (result == GO_ON)
     {
       gboolean opened = FALSE;
       if (want_key)
-        result = _key(&self);
-      if (result != GO_ON)
-        break;
-      _skip_space(&self);
-      if (self.p >= self.end)
-        result = THREATQ_JSON_UNSURE;
-      else if (*self.p == '{' || *self.p == '[')
-        {
-          opened = TRUE;
-          result = _open(&self, *self.p == '{');
-        }
-      else
-        result = _scalar(&self);
+        result = _key(self, quiet);
+      if (result == SKIP_NEXT)
+        result = _skip_value(self);
+      else if (result == GO_ON)
+        result = _value(self, quiet, &opened);
       if (result == GO_ON)
-        result = _after(&self, opened, &want_key);
+        result = _after(self, opened, &want_key, quiet, base);
     }
+  return result;
+}
+
+/* the value at self->p, passed over: checked as strictly, without callbacks */
+static __attribute__((noinline)) ThreatqJsonResult
+_skip_value(Lexer *self)
+{
+  ThreatqJsonResult result = _values(self, TRUE);
+  return result == SKIPPED ? GO_ON : result;
+}
+
+ThreatqJsonResult
+threatq_json_events_parse(const gchar *input, gsize length, const yajl_callbacks *callbacks, gpointer ctx,
+                          gsize *consumed, guint *skipped_tokens)
+{
+  guint uncounted = 0;
+  Lexer self = { .input = (const guchar *) input, .p = (const guchar *) input, .end = (const guchar *) input + length,
+                 .callbacks = callbacks, .ctx = ctx, .consumed = consumed, .scratch = g_string_new(NULL),
+                 .skipped_tokens = skipped_tokens ? skipped_tokens : &uncounted
+               };
+
+  ThreatqJsonResult result = _values(&self, FALSE);
   g_string_free(self.scratch, TRUE);
   return result;
 }
