@@ -140,8 +140,14 @@ _string(Lexer *self, const guchar **text, gsize *length)
 {
   const guchar *start = self->p + 1, *p = start;
 
-  while (self->end - p >= 8)
+  for (;;)
     {
+      if (self->end - p < 8)
+        {
+          while (p < self->end && *p >= 0x20 && *p != '"' && *p != '\\')
+            p++;
+          break;
+        }
       guint64 word;
       memcpy(&word, p, 8);
       guint64 mask = threatq_json_word_escape_mask(word);
@@ -152,11 +158,12 @@ _string(Lexer *self, const guchar **text, gsize *length)
         }
 #if G_BYTE_ORDER == G_LITTLE_ENDIAN
       p += __builtin_ctzll(mask) / 8;   /* the first byte that ends the plain run */
+#else
+      while (*p >= 0x20 && *p != '"' && *p != '\\')
+        p++;                            /* one of the 8 is such a byte */
 #endif
       break;
     }
-  while (p < self->end && *p >= 0x20 && *p != '"' && *p != '\\')
-    p++;
   if (p >= self->end || *p < 0x20)
     return FALSE;
   if (*p == '"')
