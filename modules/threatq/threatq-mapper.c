@@ -303,7 +303,8 @@ _on_string(void *ctx, const unsigned char *text, size_t length)
 
 #define KEY_IS(literal) (length == sizeof(literal) - 1 && memcmp(text, literal, sizeof(literal) - 1) == 0)
 
-static Key
+/* not inlined: the key callback stays small for the other frames' keys */
+static __attribute__((noinline)) Key
 _indicator_key(Parser *self, const gchar *text, gsize length)
 {
   switch (length)
