@@ -398,7 +398,14 @@ _values(Lexer *self, gboolean quiet)
       if (want_key)
         result = _key(self, quiet);
       if (result == SKIP_NEXT)
-        result = _skip_value(self);
+        {
+          /* most skipped values are scalars: passed over here; arrays and objects in a loop of their own */
+          _skip_space(self);
+          if (self->p < self->end && *self->p != '{' && *self->p != '[')
+            result = _scalar(self, TRUE);
+          else
+            result = _skip_value(self);
+        }
       else if (result == GO_ON)
         result = _value(self, quiet, &opened);
       if (result == GO_ON)
