@@ -35,13 +35,17 @@ typedef struct
  */
 #define STEP static inline __attribute__((always_inline))
 
-static inline void
-_skip_space(Lexer *self)
+/* past white space: the byte at self->p, or -1 at the end of the input */
+static inline gint
+_peek(Lexer *self)
 {
+  const guchar *p = self->p, *end = self->end;
+
   /* pages are mostly compact: one comparison for the byte that is no space */
-  while (self->p < self->end && *self->p <= ' '
-         && (*self->p == ' ' || *self->p == '\n' || *self->p == '\r' || *self->p == '\t'))
-    self->p++;
+  while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+    p++;
+  self->p = p;
+  return p < end ? *p : -1;
 }
 
 static inline void
@@ -308,13 +312,13 @@ _scalar(Lexer *self, gboolean quiet)
 STEP ThreatqJsonResult
 _value(Lexer *self, gboolean quiet, gboolean *opened)
 {
-  _skip_space(self);
-  if (self->p >= self->end)
+  gint c = _peek(self);
+  if (c < 0)
     return THREATQ_JSON_UNSURE;
-  if (*self->p == '{' || *self->p == '[')
+  if (c == '{' || c == '[')
     {
       *opened = TRUE;
-      return _open(self, *self->p == '{', quiet);
+      return _open(self, c == '{', quiet);
     }
   return _scalar(self, quiet);
 }
@@ -327,8 +331,7 @@ _key(Lexer *self, gboolean quiet)
   gsize length;
   gint answer = 1;
 
-  _skip_space(self);
-  if (self->p >= self->end || *self->p != '"' || !_string(self, &text, &length))
+  if (_peek(self) != '"' || !_string(self, &text, &length))
     return THREATQ_JSON_UNSURE;
   if (!quiet)
     {
@@ -337,8 +340,7 @@ _key(Lexer *self, gboolean quiet)
       if (!answer)
         return THREATQ_JSON_CANCELLED;
     }
-  _skip_space(self);
-  if (self->p >= self->end || *self->p != ':')
+  if (_peek(self) != ':')
     return THREATQ_JSON_UNSURE;
   self->p++;
   return answer == THREATQ_JSON_SKIP_VALUE ? SKIP_NEXT : GO_ON;
@@ -357,13 +359,13 @@ _after(Lexer *self, gboolean opened, gboolean *want_key, gboolean quiet, guint b
     {
       if (quiet && self->depth == base && !opened)
         return SKIPPED;
-      _skip_space(self);
+      gint c = _peek(self);
       if (self->depth == 0)
-        return self->p == self->end ? THREATQ_JSON_OK : THREATQ_JSON_UNSURE;
-      if (self->p >= self->end)
+        return c < 0 ? THREATQ_JSON_OK : THREATQ_JSON_UNSURE;
+      if (c < 0)
         return THREATQ_JSON_UNSURE;
       gboolean map = self->in_map[self->depth - 1];
-      if (*self->p == (map ? '}' : ']'))
+      if (c == (map ? '}' : ']'))
         {
           ThreatqJsonResult result = _close(self, quiet);
           if (result != GO_ON)
@@ -373,7 +375,7 @@ _after(Lexer *self, gboolean opened, gboolean *want_key, gboolean quiet, guint b
         }
       if (!opened)
         {
-          if (*self->p != ',')
+          if (c != ',')
             return THREATQ_JSON_UNSURE;
           self->p++;
         }
@@ -400,8 +402,8 @@ _values(Lexer *self, gboolean quiet)
       if (result == SKIP_NEXT)
         {
           /* most skipped values are scalars: passed over here; arrays and objects in a loop of their own */
-          _skip_space(self);
-          if (self->p < self->end && *self->p != '{' && *self->p != '[')
+          gint c = _peek(self);
+          if (c >= 0 && c != '{' && c != '[')
             result = _scalar(self, TRUE);
           else
             result = _skip_value(self);
