@@ -393,10 +393,14 @@ _values(Lexer *self, gboolean quiet)
   ThreatqJsonResult result = GO_ON;
   gboolean want_key = FALSE;
   guint base = self->depth;
+  guint values = 0;
 
   while (result == GO_ON)
     {
       gboolean opened = FALSE;
+      /* quiet: each round reads one value (a scalar or a start) of the skipped one */
+      if (quiet && ++values > THREATQ_JSON_SKIP_MAX_TOKENS)
+        return THREATQ_JSON_UNSURE;
       if (want_key)
         result = _key(self, quiet);
       if (result == SKIP_NEXT)

@@ -36,6 +36,13 @@
  */
 #define THREATQ_JSON_SKIP_MAX_DEPTH 64
 
+/*
+ * A skipped value of more tokens (scalars and array or object starts) than
+ * this is UNSURE: a consumer that checks a stop flag every so many tokens
+ * (threatq-mapper.c) sees none of them, yajl's parse calls back for each.
+ */
+#define THREATQ_JSON_SKIP_MAX_TOKENS 4096
+
 typedef enum
 {
   THREATQ_JSON_OK,             /* the whole input was one JSON value (white space around it) */

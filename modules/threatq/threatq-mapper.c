@@ -135,7 +135,8 @@ _stop_requested(Parser *self)
 
 /*
  * every token: FALSE (the parse ends) when the stop flag is raised, read every STOP_CHECK_TOKENS tokens
- * (those of skipped values included: the fast path adds them, and the flag is read at the next token)
+ * (those of skipped values included: the fast path adds them, at most THREATQ_JSON_SKIP_MAX_TOKENS for
+ * one value, and the flag is read at the next token or member name)
  */
 static inline gboolean
 _count_token(Parser *self)
@@ -361,6 +362,13 @@ _on_map_key(void *ctx, const unsigned char *key, size_t length)
   Parser *self = ctx;
   const gchar *text = (const gchar *) key;
 
+  /* the fast path adds the tokens of skipped values: past the period, the flag is read between members too */
+  if (G_UNLIKELY(self->tokens >= STOP_CHECK_TOKENS))
+    {
+      self->tokens = 0;
+      if (_stop_requested(self))
+        return 0;
+    }
   if (self->skip)
     return THREATQ_JSON_SKIP_VALUE;
 

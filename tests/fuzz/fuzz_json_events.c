@@ -20,7 +20,8 @@
  *     keys (THREATQ_JSON_SKIP_VALUE; which ones: from the input's last byte):
  *     the fast path's events must be yajl's without those in skipped values,
  *     its count of skipped scalars and starts yajl's, and an OK must not
- *     have skipped a start at depth THREATQ_JSON_SKIP_MAX_DEPTH or deeper.
+ *     have skipped a start at depth THREATQ_JSON_SKIP_MAX_DEPTH or deeper,
+ *     nor a value of more than THREATQ_JSON_SKIP_MAX_TOKENS tokens.
  * THREATQ_JSON_UNSURE is always allowed: the mapper then parses with yajl.
  * A page that never returns fails by libFuzzer's -timeout.
  */
@@ -190,6 +191,8 @@ _compare(const gchar *input, gsize length, gint64 cancel_at, guint skip_seed)
       CHECK(fast.max_depth <= THREATQ_JSON_MAX_DEPTH, "fast path OK at depth %d", fast.max_depth);
       CHECK(slow.skip.deepest_start < THREATQ_JSON_SKIP_MAX_DEPTH, "fast path OK, skipped a start at depth %d",
             slow.skip.deepest_start);
+      CHECK(slow.skip.most_value_tokens <= THREATQ_JSON_SKIP_MAX_TOKENS, "fast path OK, skipped a value of %u tokens",
+            slow.skip.most_value_tokens);
     }
   if (result == THREATQ_JSON_CANCELLED)
     {

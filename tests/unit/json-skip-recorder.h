@@ -5,7 +5,8 @@
  * answers THREATQ_JSON_SKIP_VALUE for the keys a seed picks.  The fast path
  * then calls back for none of the value; yajl does, and the recorder leaves
  * those events out, counting what the fast path counts (scalars and starts)
- * and the depth of the deepest start it skips.  One recorder, one thread.
+ * the depth of the deepest start it skips and the most tokens of one skipped
+ * value.  One recorder, one thread.
  */
 #ifndef JSON_SKIP_RECORDER_H
 #define JSON_SKIP_RECORDER_H
@@ -20,14 +21,20 @@ typedef struct
   gint nesting;
   gint deepest_start;         /* the depth before the deepest start in a skipped value */
   guint tokens;               /* scalars and starts in skipped values */
+  guint value_tokens;         /* ... in the skipped value being recorded */
+  guint most_value_tokens;    /* ... in the longest skipped value */
 } JsonSkipRecorder;
 
 /* an event yajl calls back inside a skipped value (depth: after it); it ends with the value */
 static inline int
 json_skip_recorder_event(JsonSkipRecorder *self, gint depth, gint nesting, gboolean is_key)
 {
-  if (!is_key)
-    self->tokens += nesting >= 0;
+  if (!is_key && nesting >= 0)
+    {
+      self->tokens++;
+      self->value_tokens++;
+      self->most_value_tokens = MAX(self->most_value_tokens, self->value_tokens);
+    }
   if (nesting > 0)
     self->deepest_start = MAX(self->deepest_start, depth - 1);
   self->nesting += nesting;
@@ -46,6 +53,7 @@ json_skip_recorder_key(JsonSkipRecorder *self, gsize length, gboolean by_yajl)
     {
       self->quiet = TRUE;
       self->nesting = 0;
+      self->value_tokens = 0;
     }
   return THREATQ_JSON_SKIP_VALUE;
 }

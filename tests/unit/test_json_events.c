@@ -151,7 +151,10 @@ _compare_skipping(const gchar *input, gsize length, gint cancel_at, guint skip_s
                    yajl_recorder.skip.tokens, (int) MIN(length, 200), input);
     }
   if (fast == THREATQ_JSON_OK)
-    cr_assert_lt(yajl_recorder.skip.deepest_start, THREATQ_JSON_SKIP_MAX_DEPTH);
+    {
+      cr_assert_lt(yajl_recorder.skip.deepest_start, THREATQ_JSON_SKIP_MAX_DEPTH);
+      cr_assert_leq(yajl_recorder.skip.most_value_tokens, THREATQ_JSON_SKIP_MAX_TOKENS);
+    }
   g_string_free(fast_log, TRUE);
   g_string_free(yajl_log, TRUE);
   return fast;
@@ -322,4 +325,21 @@ Test(json_events, a_cancel_with_skipped_values_stops_both_at_the_same_event)
 Test(json_events, mutations_with_skipped_values)
 {
   _mutations(20261201, TRUE);
+}
+
+/* a skipped value of THREATQ_JSON_SKIP_MAX_TOKENS scalars and starts is passed over; one more is left to yajl */
+Test(json_events, long_skipped_values_are_unsure)
+{
+  for (guint tokens = THREATQ_JSON_SKIP_MAX_TOKENS; tokens <= THREATQ_JSON_SKIP_MAX_TOKENS + 1; tokens++)
+    {
+      /* the array's start and tokens - 2 numbers in it, then an empty object: tokens in all */
+      GString *page = g_string_new("{\"abc\":[");
+      for (guint i = 0; i < tokens - 2; i++)
+        g_string_append(page, "1,");
+      g_string_append(page, "{}],\"d\":1}");
+      ThreatqJsonResult expected = tokens <= THREATQ_JSON_SKIP_MAX_TOKENS ? THREATQ_JSON_OK : THREATQ_JSON_UNSURE;
+      cr_assert_eq(_compare_skipping(page->str, page->len, -1, 3), expected, "%u tokens", tokens);
+      cr_assert_eq(_compare(page->str, page->len, -1), THREATQ_JSON_OK, "%u tokens, not skipped", tokens);
+      g_string_free(page, TRUE);
+    }
 }
