@@ -602,16 +602,43 @@ _append_value(GString *out, const ThreatqField *field)
     }
 }
 
+/* the previous name's dots the renderer remembers; a name with more has its shared prefix scanned for them */
+#define MAX_RENDER_DOTS 32
+
+/* how many bytes name and previous (both NUL-terminated) start with: up to the first difference or NUL */
+static inline gsize
+_shared_prefix(const gchar *name, gsize name_length, const gchar *previous, gsize previous_length)
+{
+  const guint64 ones = G_GUINT64_CONSTANT(0x0101010101010101);
+  const guint64 highs = G_GUINT64_CONSTANT(0x8080808080808080);
+  gsize limit = MIN(name_length, previous_length), k = 0;
+
+  for (; k + 8 <= limit; k += 8)
+    {
+      guint64 a, b;
+      memcpy(&a, name + k, 8);
+      memcpy(&b, previous + k, 8);
+      if (a != b || ((a - ones) & ~a & highs))
+        break;
+    }
+  while (name[k] && name[k] == previous[k])
+    k++;
+  return k;
+}
+
 /*
  * Fields are sorted one dotted component at a time, so the objects a field
  * shares with the one before it are exactly the components both names start
- * with: close the previous field's other objects, open this one's.
+ * with: close the previous field's other objects, open this one's.  The
+ * components shared are the previous name's dots within the shared prefix.
  */
 void
 threatq_document_render(const ThreatqDocument *self, GString *out)
 {
   const gchar *previous = "";
+  gsize previous_length = 0;
   guint previous_depth = 0;
+  guint32 dots[MAX_RENDER_DOTS];          /* where the previous name's dots are, if it has no more */
 
   _append_c(out, '{');
   for (guint i = 0; i < self->field_count; i++)
@@ -621,14 +648,25 @@ threatq_document_render(const ThreatqDocument *self, GString *out)
       const gchar *end = name + field->name_length;
 
       /* the components (each with its '.') both names start with */
+      gsize shared = _shared_prefix(name, field->name_length, previous, previous_length);
       guint common = 0;
       const gchar *rest = name;
-      for (const gchar *a = name, *b = previous; *a && *a == *b; a++, b++)
-        if (*a == '.')
-          {
+      if (previous_depth <= MAX_RENDER_DOTS)
+        {
+          while (common < previous_depth && dots[common] < shared)
             common++;
-            rest = a + 1;
-          }
+          if (common)
+            rest = name + dots[common - 1] + 1;
+        }
+      else
+        {
+          for (gsize k = 0; k < shared; k++)
+            if (name[k] == '.')
+              {
+                common++;
+                rest = name + k + 1;
+              }
+        }
 
       for (guint level = previous_depth; level > common; level--)
         _append_c(out, '}');
@@ -638,6 +676,8 @@ threatq_document_render(const ThreatqDocument *self, GString *out)
       guint depth = common;
       for (const gchar *dot; (dot = memchr(rest, '.', (gsize) (end - rest))); rest = dot + 1, depth++)
         {
+          if (depth < MAX_RENDER_DOTS)
+            dots[depth] = (guint32) (dot - name);
           _append_key(out, rest, (gsize) (dot - rest));
           _append_c(out, '{');
         }
@@ -645,6 +685,7 @@ threatq_document_render(const ThreatqDocument *self, GString *out)
       _append_value(out, field);
 
       previous = name;
+      previous_length = field->name_length;
       previous_depth = depth;
     }
   for (guint level = previous_depth; level > 0; level--)

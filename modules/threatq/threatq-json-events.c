@@ -17,26 +17,50 @@ typedef struct
   gpointer ctx;
   gsize *consumed;
   GString *scratch;                       /* strings with escapes, decoded */
+  guint *skipped_tokens;                  /* never NULL here */
   guint depth;
   gboolean in_map[THREATQ_JSON_MAX_DEPTH];
 } Lexer;
 
 /* what a step says: go on, or the parse's result */
 #define GO_ON ((ThreatqJsonResult) -1)
+/* ... or: the key callback asked to skip the value that follows; a skipped value has ended */
+#define SKIP_NEXT ((ThreatqJsonResult) -2)
+#define SKIPPED ((ThreatqJsonResult) -3)
 
-static inline void
-_skip_space(Lexer *self)
+/*
+ * The steps below take "quiet": TRUE inside a skipped value (no callbacks, its
+ * scalars and starts counted).  It is a constant wherever they are inlined, so
+ * the parse loop without skipping is compiled as if the parameter was not there.
+ */
+#define STEP static inline __attribute__((always_inline))
+
+/* past white space: the byte at self->p, or -1 at the end of the input */
+static inline gint
+_peek(Lexer *self)
 {
+  const guchar *p = self->p, *end = self->end;
+
   /* pages are mostly compact: one comparison for the byte that is no space */
-  while (self->p < self->end && *self->p <= ' '
-         && (*self->p == ' ' || *self->p == '\n' || *self->p == '\r' || *self->p == '\t'))
-    self->p++;
+  while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+    p++;
+  self->p = p;
+  return p < end ? *p : -1;
 }
 
 static inline void
 _mark(Lexer *self)
 {
   *self->consumed = (gsize) (self->p - self->input);
+}
+
+/* in a skipped value (quiet): count the token, no callback */
+STEP gboolean
+_quiet(Lexer *self, gboolean quiet)
+{
+  if (quiet)
+    (*self->skipped_tokens)++;
+  return quiet;
 }
 
 static gint
@@ -115,13 +139,19 @@ _decode_string(Lexer *self, const guchar *start, const guchar *p)
 }
 
 /* a string at self->p (its '"'): the text, its length; FALSE when unsure */
-static gboolean
+STEP gboolean
 _string(Lexer *self, const guchar **text, gsize *length)
 {
   const guchar *start = self->p + 1, *p = start;
 
-  while (self->end - p >= 8)
+  for (;;)
     {
+      if (self->end - p < 8)
+        {
+          while (p < self->end && *p >= 0x20 && *p != '"' && *p != '\\')
+            p++;
+          break;
+        }
       guint64 word;
       memcpy(&word, p, 8);
       guint64 mask = threatq_json_word_escape_mask(word);
@@ -132,11 +162,12 @@ _string(Lexer *self, const guchar **text, gsize *length)
         }
 #if G_BYTE_ORDER == G_LITTLE_ENDIAN
       p += __builtin_ctzll(mask) / 8;   /* the first byte that ends the plain run */
+#else
+      while (*p >= 0x20 && *p != '"' && *p != '\\')
+        p++;                            /* one of the 8 is such a byte */
 #endif
       break;
     }
-  while (p < self->end && *p >= 0x20 && *p != '"' && *p != '\\')
-    p++;
   if (p >= self->end || *p < 0x20)
     return FALSE;
   if (*p == '"')
@@ -163,8 +194,8 @@ _digit(const guchar *p, const guchar *end)
 }
 
 /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, not running into the end of the input */
-static ThreatqJsonResult
-_number(Lexer *self)
+STEP ThreatqJsonResult
+_number(Lexer *self, gboolean quiet)
 {
   const guchar *start = self->p, *p = start, *end = self->end;
 
@@ -195,13 +226,15 @@ _number(Lexer *self)
   if (p >= end)
     return THREATQ_JSON_UNSURE;
   self->p = p;
+  if (_quiet(self, quiet))
+    return GO_ON;
   _mark(self);
   return self->callbacks->yajl_number(self->ctx, (const char *) start, (size_t) (p - start))
          ? GO_ON : THREATQ_JSON_CANCELLED;
 }
 
-static ThreatqJsonResult
-_literal(Lexer *self)
+STEP ThreatqJsonResult
+_literal(Lexer *self, gboolean quiet)
 {
   static const struct
   {
@@ -216,6 +249,8 @@ _literal(Lexer *self)
           || memcmp(self->p, literals[i].text, literals[i].length) != 0)
         continue;
       self->p += literals[i].length;
+      if (_quiet(self, quiet))
+        return GO_ON;
       _mark(self);
       gint kept = literals[i].kind == 0 ? self->callbacks->yajl_null(self->ctx)
                   : self->callbacks->yajl_boolean(self->ctx, literals[i].kind == 2);
@@ -225,32 +260,36 @@ _literal(Lexer *self)
 }
 
 /* '{' or '[' at self->p */
-static ThreatqJsonResult
-_open(Lexer *self, gboolean map)
+STEP ThreatqJsonResult
+_open(Lexer *self, gboolean map, gboolean quiet)
 {
-  if (self->depth >= THREATQ_JSON_MAX_DEPTH)
+  if (self->depth >= (quiet ? THREATQ_JSON_SKIP_MAX_DEPTH : THREATQ_JSON_MAX_DEPTH))
     return THREATQ_JSON_UNSURE;
   self->in_map[self->depth++] = map;
   self->p++;
+  if (_quiet(self, quiet))
+    return GO_ON;
   _mark(self);
   gint kept = map ? self->callbacks->yajl_start_map(self->ctx) : self->callbacks->yajl_start_array(self->ctx);
   return kept ? GO_ON : THREATQ_JSON_CANCELLED;
 }
 
 /* '}' or ']' at self->p, closing the innermost container */
-static ThreatqJsonResult
-_close(Lexer *self)
+STEP ThreatqJsonResult
+_close(Lexer *self, gboolean quiet)
 {
   gboolean map = self->in_map[--self->depth];
   self->p++;
+  if (quiet)
+    return GO_ON;
   _mark(self);
   gint kept = map ? self->callbacks->yajl_end_map(self->ctx) : self->callbacks->yajl_end_array(self->ctx);
   return kept ? GO_ON : THREATQ_JSON_CANCELLED;
 }
 
 /* a scalar value at self->p */
-static ThreatqJsonResult
-_scalar(Lexer *self)
+STEP ThreatqJsonResult
+_scalar(Lexer *self, gboolean quiet)
 {
   const guchar *text;
   gsize length;
@@ -259,53 +298,76 @@ _scalar(Lexer *self)
     {
       if (!_string(self, &text, &length))
         return THREATQ_JSON_UNSURE;
+      if (_quiet(self, quiet))
+        return GO_ON;
       _mark(self);
       return self->callbacks->yajl_string(self->ctx, text, length) ? GO_ON : THREATQ_JSON_CANCELLED;
     }
   if (*self->p == '-' || (*self->p >= '0' && *self->p <= '9'))
-    return _number(self);
-  return _literal(self);
+    return _number(self, quiet);
+  return _literal(self, quiet);
 }
 
-/* a member name, its ':' and the white space after it */
-static ThreatqJsonResult
-_key(Lexer *self)
+/* a value at self->p (after white space): a scalar, or the start of an array or object (*opened) */
+STEP ThreatqJsonResult
+_value(Lexer *self, gboolean quiet, gboolean *opened)
+{
+  gint c = _peek(self);
+  if (c < 0)
+    return THREATQ_JSON_UNSURE;
+  if (c == '{' || c == '[')
+    {
+      *opened = TRUE;
+      return _open(self, c == '{', quiet);
+    }
+  return _scalar(self, quiet);
+}
+
+/* a member name, its ':' and the white space after it; SKIP_NEXT when the callback asks to skip its value */
+STEP ThreatqJsonResult
+_key(Lexer *self, gboolean quiet)
 {
   const guchar *text;
   gsize length;
+  gint answer = 1;
 
-  _skip_space(self);
-  if (self->p >= self->end || *self->p != '"' || !_string(self, &text, &length))
+  if (_peek(self) != '"' || !_string(self, &text, &length))
     return THREATQ_JSON_UNSURE;
-  _mark(self);
-  if (!self->callbacks->yajl_map_key(self->ctx, text, length))
-    return THREATQ_JSON_CANCELLED;
-  _skip_space(self);
-  if (self->p >= self->end || *self->p != ':')
+  if (!quiet)
+    {
+      _mark(self);
+      answer = self->callbacks->yajl_map_key(self->ctx, text, length);
+      if (!answer)
+        return THREATQ_JSON_CANCELLED;
+    }
+  if (_peek(self) != ':')
     return THREATQ_JSON_UNSURE;
   self->p++;
-  return GO_ON;
+  return answer == THREATQ_JSON_SKIP_VALUE ? SKIP_NEXT : GO_ON;
 }
 
 /*
  * Where a value was just opened or finished: close what ends here, pass the
- * ',' to the next element; TRUE with *want_key when a member name comes
- * next, FALSE in *result otherwise.
+ * ',' to the next element; GO_ON with *want_key when a member name comes
+ * next, the result otherwise.  quiet: SKIPPED where the skipped value that
+ * started at depth base has ended.
  */
-static ThreatqJsonResult
-_after(Lexer *self, gboolean opened, gboolean *want_key)
+STEP ThreatqJsonResult
+_after(Lexer *self, gboolean opened, gboolean *want_key, gboolean quiet, guint base)
 {
   for (;;)
     {
-      _skip_space(self);
+      if (quiet && self->depth == base && !opened)
+        return SKIPPED;
+      gint c = _peek(self);
       if (self->depth == 0)
-        return self->p == self->end ? THREATQ_JSON_OK : THREATQ_JSON_UNSURE;
-      if (self->p >= self->end)
+        return c < 0 ? THREATQ_JSON_OK : THREATQ_JSON_UNSURE;
+      if (c < 0)
         return THREATQ_JSON_UNSURE;
       gboolean map = self->in_map[self->depth - 1];
-      if (*self->p == (map ? '}' : ']'))
+      if (c == (map ? '}' : ']'))
         {
-          ThreatqJsonResult result = _close(self);
+          ThreatqJsonResult result = _close(self, quiet);
           if (result != GO_ON)
             return result;
           opened = FALSE;
@@ -313,7 +375,7 @@ _after(Lexer *self, gboolean opened, gboolean *want_key)
         }
       if (!opened)
         {
-          if (*self->p != ',')
+          if (c != ',')
             return THREATQ_JSON_UNSURE;
           self->p++;
         }
@@ -322,36 +384,61 @@ _after(Lexer *self, gboolean opened, gboolean *want_key)
     }
 }
 
-ThreatqJsonResult
-threatq_json_events_parse(const gchar *input, gsize length, const yajl_callbacks *callbacks, gpointer ctx,
-                          gsize *consumed)
+static ThreatqJsonResult _skip_value(Lexer *self);
+
+/* values until the input ends, or quiet: until the skipped value at self->p ends (SKIPPED) */
+STEP ThreatqJsonResult
+_values(Lexer *self, gboolean quiet)
 {
-  Lexer self = { .input = (const guchar *) input, .p = (const guchar *) input, .end = (const guchar *) input + length,
-                 .callbacks = callbacks, .ctx = ctx, .consumed = consumed, .scratch = g_string_new(NULL)
-               };
   ThreatqJsonResult result = GO_ON;
   gboolean want_key = FALSE;
+  guint base = self->depth;
+  guint values = 0;
 
   while (result == GO_ON)
     {
       gboolean opened = FALSE;
+      /* quiet: each round reads one value (a scalar or a start) of the skipped one */
+      if (quiet && ++values > THREATQ_JSON_SKIP_MAX_TOKENS)
+        return THREATQ_JSON_UNSURE;
       if (want_key)
-        result = _key(&self);
-      if (result != GO_ON)
-        break;
-      _skip_space(&self);
-      if (self.p >= self.end)
-        result = THREATQ_JSON_UNSURE;
-      else if (*self.p == '{' || *self.p == '[')
+        result = _key(self, quiet);
+      if (result == SKIP_NEXT)
         {
-          opened = TRUE;
-          result = _open(&self, *self.p == '{');
+          /* most skipped values are scalars: passed over here; arrays and objects in a loop of their own */
+          gint c = _peek(self);
+          if (c >= 0 && c != '{' && c != '[')
+            result = _scalar(self, TRUE);
+          else
+            result = _skip_value(self);
         }
-      else
-        result = _scalar(&self);
+      else if (result == GO_ON)
+        result = _value(self, quiet, &opened);
       if (result == GO_ON)
-        result = _after(&self, opened, &want_key);
+        result = _after(self, opened, &want_key, quiet, base);
     }
+  return result;
+}
+
+/* the value at self->p, passed over: checked as strictly, without callbacks */
+static __attribute__((noinline)) ThreatqJsonResult
+_skip_value(Lexer *self)
+{
+  ThreatqJsonResult result = _values(self, TRUE);
+  return result == SKIPPED ? GO_ON : result;
+}
+
+ThreatqJsonResult
+threatq_json_events_parse(const gchar *input, gsize length, const yajl_callbacks *callbacks, gpointer ctx,
+                          gsize *consumed, guint *skipped_tokens)
+{
+  guint uncounted = 0;
+  Lexer self = { .input = (const guchar *) input, .p = (const guchar *) input, .end = (const guchar *) input + length,
+                 .callbacks = callbacks, .ctx = ctx, .consumed = consumed, .scratch = g_string_new(NULL),
+                 .skipped_tokens = skipped_tokens ? skipped_tokens : &uncounted
+               };
+
+  ThreatqJsonResult result = _values(&self, FALSE);
   g_string_free(self.scratch, TRUE);
   return result;
 }

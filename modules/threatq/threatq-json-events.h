@@ -21,6 +21,28 @@
 
 #define THREATQ_JSON_MAX_DEPTH 128
 
+/*
+ * What yajl_map_key may return to have the member's value passed over: no
+ * callbacks for it (nor for anything nested in it), but validated as
+ * strictly as any other value, so the result is the same.  yajl takes it as
+ * any non-zero answer, "go on", and calls back for the value as usual.
+ */
+#define THREATQ_JSON_SKIP_VALUE 2
+
+/*
+ * A skipped value that opens an array or object at this depth (counting
+ * every open level of the document) is UNSURE: a consumer that refuses
+ * pages nested that deep (threatq-mapper.c) cannot see the levels it skips.
+ */
+#define THREATQ_JSON_SKIP_MAX_DEPTH 64
+
+/*
+ * A skipped value of more tokens (scalars and array or object starts) than
+ * this is UNSURE: a consumer that checks a stop flag every so many tokens
+ * (threatq-mapper.c) sees none of them, yajl's parse calls back for each.
+ */
+#define THREATQ_JSON_SKIP_MAX_TOKENS 4096
+
 typedef enum
 {
   THREATQ_JSON_OK,             /* the whole input was one JSON value (white space around it) */
@@ -30,10 +52,13 @@ typedef enum
 
 /*
  * Before each callback *consumed is set to what yajl_get_bytes_consumed()
- * would say in it: the offset just past the token.
+ * would say in it: the offset just past the token.  skipped_tokens (may be
+ * NULL) is incremented for each scalar and each array or object start in
+ * values skipped with THREATQ_JSON_SKIP_VALUE: the callbacks yajl would have
+ * made for tokens of that kind.
  */
 ThreatqJsonResult threatq_json_events_parse(const gchar *input, gsize length, const yajl_callbacks *callbacks,
-                                            gpointer ctx, gsize *consumed);
+                                            gpointer ctx, gsize *consumed, guint *skipped_tokens);
 
 /*
  * The bytes of v (8 bytes of a string) that need escaping in JSON: < 0x20,

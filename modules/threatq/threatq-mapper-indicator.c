@@ -109,7 +109,14 @@ threatq_utf8_append_valid(GString *out, const gchar *text, gsize length)
   if (_is_plain_ascii(text, length))
     {
       gsize used = out->len;
-      g_string_set_size(out, used + length);
+      /* what g_string_set_size() does, without the call while there is room */
+      if (G_LIKELY(used + length < out->allocated_len))
+        {
+          out->len = used + length;
+          out->str[out->len] = '\0';
+        }
+      else
+        g_string_set_size(out, used + length);
       memcpy(out->str + used, text, length);
       return;
     }

@@ -133,7 +133,11 @@ _stop_requested(Parser *self)
   return TRUE;
 }
 
-/* every token: FALSE (the parse ends) when the stop flag is raised, read every STOP_CHECK_TOKENS tokens */
+/*
+ * every token: FALSE (the parse ends) when the stop flag is raised, read every STOP_CHECK_TOKENS tokens
+ * (those of skipped values included: the fast path adds them, at most THREATQ_JSON_SKIP_MAX_TOKENS for
+ * one value, and the flag is read at the next token or member name)
+ */
 static inline gboolean
 _count_token(Parser *self)
 {
@@ -300,7 +304,8 @@ _on_string(void *ctx, const unsigned char *text, size_t length)
 
 #define KEY_IS(literal) (length == sizeof(literal) - 1 && memcmp(text, literal, sizeof(literal) - 1) == 0)
 
-static Key
+/* not inlined: the key callback stays small for the other frames' keys */
+static __attribute__((noinline)) Key
 _indicator_key(Parser *self, const gchar *text, gsize length)
 {
   switch (length)
@@ -343,14 +348,29 @@ _indicator_key(Parser *self, const gchar *text, gsize length)
     }
 }
 
+/*
+ * A member whose value is not kept: the fast path passes over it without
+ * calling back (threatq-json-events.h).  What those callbacks would do here:
+ * count tokens (the fast path adds them to self->tokens) and refuse a page
+ * nested too deep (the fast path leaves such a page to yajl).
+ */
+G_STATIC_ASSERT(THREATQ_JSON_SKIP_MAX_DEPTH <= THREATQ_MAX_PAGE_DEPTH);
+
 static int
 _on_map_key(void *ctx, const unsigned char *key, size_t length)
 {
   Parser *self = ctx;
   const gchar *text = (const gchar *) key;
 
+  /* the fast path adds the tokens of skipped values: past the period, the flag is read between members too */
+  if (G_UNLIKELY(self->tokens >= STOP_CHECK_TOKENS))
+    {
+      self->tokens = 0;
+      if (_stop_requested(self))
+        return 0;
+    }
   if (self->skip)
-    return 1;
+    return THREATQ_JSON_SKIP_VALUE;
 
   switch (self->frames[self->depth - 1])
     {
@@ -382,7 +402,7 @@ _on_map_key(void *ctx, const unsigned char *key, size_t length)
       self->key = KEY_NONE;
       break;
     }
-  return 1;
+  return self->key == KEY_NONE ? THREATQ_JSON_SKIP_VALUE : 1;
 }
 
 /* a member of one of the indicator's lists, unless the list is full */
@@ -668,7 +688,7 @@ _run_fast(Parser *self, gboolean *result, GError **error)
 {
   self->fast = TRUE;
   ThreatqJsonResult fast = threatq_json_events_parse(self->input, self->input_length, &callbacks, self,
-                                                     &self->consumed);
+                                                     &self->consumed, &self->tokens);
   self->fast = FALSE;
   if (fast == THREATQ_JSON_OK)
     {

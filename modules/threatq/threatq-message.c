@@ -174,20 +174,29 @@ typedef enum
  * apostrophes and backslashes its result is known: the item as it is, or in
  * double quotes when it holds a space or the separator.
  */
+/* what one byte makes of an item: 0 nothing, SPACED_BYTE quoting, COMPLEX_BYTE str_repr_encode_append() */
+#define SPACED_BYTE 1
+#define COMPLEX_BYTE 2
+static const guint8 item_bytes[256] =
+{
+  [0x00 ... 0x1f] = COMPLEX_BYTE, [0x7f ... 0xff] = COMPLEX_BYTE,
+  ['"'] = COMPLEX_BYTE, ['\''] = COMPLEX_BYTE, ['\\'] = COMPLEX_BYTE, [' '] = SPACED_BYTE, [','] = SPACED_BYTE,
+};
+
 static ItemShape
 _item_shape(const gchar *item)
 {
-  gboolean spaced = FALSE;
+  guint8 spaced = 0;
   const guchar *c = (const guchar *) item;
 
   if (!*c)
     return ITEM_COMPLEX;
   for (; *c; c++)
     {
-      if (*c == ' ' || *c == ',')
-        spaced = TRUE;
-      else if (*c < 0x20 || *c >= 0x7f || *c == '"' || *c == '\'' || *c == '\\')
+      guint8 kind = item_bytes[*c];
+      if (kind == COMPLEX_BYTE)
         return ITEM_COMPLEX;
+      spaced |= kind;
     }
   return spaced ? ITEM_SPACED : ITEM_BARE;
 }

@@ -15,7 +15,13 @@
  *     byte, and k = the last event yajl reports), the fast path says
  *     CANCELLED and yajl does not, or their events up to the cancel differ;
  *   - the fast path says OK on a document nested deeper than
- *     THREATQ_JSON_MAX_DEPTH, or returns something that is not a result.
+ *     THREATQ_JSON_MAX_DEPTH, or returns something that is not a result;
+ *   - the same, with a key callback that asks to skip the values of some
+ *     keys (THREATQ_JSON_SKIP_VALUE; which ones: from the input's last byte):
+ *     the fast path's events must be yajl's without those in skipped values,
+ *     its count of skipped scalars and starts yajl's, and an OK must not
+ *     have skipped a start at depth THREATQ_JSON_SKIP_MAX_DEPTH or deeper,
+ *     nor a value of more than THREATQ_JSON_SKIP_MAX_TOKENS tokens.
  * THREATQ_JSON_UNSURE is always allowed: the mapper then parses with yajl.
  * A page that never returns fails by libFuzzer's -timeout.
  */
@@ -27,6 +33,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "threatq-json-events.h"
+#include "../unit/json-skip-recorder.h"
 
 #define CHECK(cond, ...) \
   do { if (!(cond)) { fprintf(stderr, "fuzz_json_events: check failed: %s: ", #cond); \
@@ -42,11 +49,17 @@ typedef struct
   gint64 events;
   gint depth;
   gint max_depth;
+  JsonSkipRecorder skip;
 } Recorder;
 
 static int
 _event(Recorder *self, const gchar *kind, const void *text, gsize length, gint nesting)
 {
+  if (self->skip.quiet)
+    {
+      self->depth += nesting;
+      return json_skip_recorder_event(&self->skip, self->depth, nesting, FALSE);
+    }
   gsize consumed = self->handle ? yajl_get_bytes_consumed(self->handle) : self->consumed;
   CHECK(consumed <= self->length, "%s consumed %zu of %zu bytes", self->handle ? "yajl" : "fast path",
         consumed, self->length);
@@ -86,7 +99,14 @@ _string(void *ctx, const unsigned char *text, size_t length)
 static int
 _key(void *ctx, const unsigned char *text, size_t length)
 {
-  return _event(ctx, "key", text, length, 0);
+  Recorder *self = ctx;
+
+  if (self->skip.quiet)
+    return json_skip_recorder_event(&self->skip, self->depth, 0, TRUE);
+  if (!_event(self, "key", text, length, 0))
+    return 0;
+  /* yajl goes on calling back for a skipped value: the recorder leaves it out */
+  return json_skip_recorder_key(&self->skip, length, self->handle != NULL);
 }
 
 static int
@@ -147,14 +167,19 @@ _report_difference(const GString *fast, const GString *slow)
           (int) MIN(fast->len - line, 120), fast->str + line, (int) MIN(slow->len - line, 120), slow->str + line);
 }
 
-/* one comparison with a callback cancelling at cancel_at (-1: none); the number of events yajl called back */
+/*
+ * one comparison with a callback cancelling at cancel_at (-1: none) and skipping as skip_seed says (0:
+ * never); the number of events yajl called back, not counting those in skipped values
+ */
 static gint64
-_compare(const gchar *input, gsize length, gint64 cancel_at)
+_compare(const gchar *input, gsize length, gint64 cancel_at, guint skip_seed)
 {
-  Recorder fast = { .log = g_string_new(NULL), .length = length, .cancel_at = cancel_at };
-  Recorder slow = { .log = g_string_new(NULL), .length = length, .cancel_at = cancel_at };
+  Recorder fast = { .log = g_string_new(NULL), .length = length, .cancel_at = cancel_at, .skip.seed = skip_seed };
+  Recorder slow = { .log = g_string_new(NULL), .length = length, .cancel_at = cancel_at, .skip.seed = skip_seed };
+  guint skipped = 0;
 
-  ThreatqJsonResult result = threatq_json_events_parse(input, length, &callbacks, &fast, &fast.consumed);
+  ThreatqJsonResult result = threatq_json_events_parse(input, length, &callbacks, &fast, &fast.consumed,
+                                                       &skipped);
   yajl_status status = _yajl(input, length, &slow);
 
   CHECK(result == THREATQ_JSON_OK || result == THREATQ_JSON_CANCELLED || result == THREATQ_JSON_UNSURE,
@@ -164,6 +189,10 @@ _compare(const gchar *input, gsize length, gint64 cancel_at)
       CHECK(status == yajl_status_ok, "fast path OK, yajl status %d (cancel at %" G_GINT64_FORMAT ")",
             (gint) status, cancel_at);
       CHECK(fast.max_depth <= THREATQ_JSON_MAX_DEPTH, "fast path OK at depth %d", fast.max_depth);
+      CHECK(slow.skip.deepest_start < THREATQ_JSON_SKIP_MAX_DEPTH, "fast path OK, skipped a start at depth %d",
+            slow.skip.deepest_start);
+      CHECK(slow.skip.most_value_tokens <= THREATQ_JSON_SKIP_MAX_TOKENS, "fast path OK, skipped a value of %u tokens",
+            slow.skip.most_value_tokens);
     }
   if (result == THREATQ_JSON_CANCELLED)
     {
@@ -177,6 +206,9 @@ _compare(const gchar *input, gsize length, gint64 cancel_at)
       _report_difference(fast.log, slow.log);
       CHECK(FALSE, "fast path %s", result == THREATQ_JSON_OK ? "OK" : "CANCELLED");
     }
+  if (result != THREATQ_JSON_UNSURE)
+    CHECK(skipped == slow.skip.tokens, "fast path skipped %u tokens, yajl %u (skip seed %u)", skipped,
+          slow.skip.tokens, skip_seed);
   g_string_free(fast.log, TRUE);
   g_string_free(slow.log, TRUE);
   return slow.events;
@@ -192,12 +224,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (size)
     memcpy(input, data, size);
 
-  gint64 events = _compare(input, size, -1);
-  if (events > 0)
+  /* without skipping, then skipping the values of keys picked by the last byte */
+  const guint skip_seeds[] = { 0, size ? 1u + data[size - 1] % 3 : 0u };
+  for (guint i = 0; i < (size ? 2u : 1u); i++)
     {
-      /* a cancel somewhere inside (steered by the first byte) and at the last event */
-      _compare(input, size, (gint64) data[0] % events);
-      _compare(input, size, events - 1);
+      guint skip_seed = skip_seeds[i];
+      gint64 events = _compare(input, size, -1, skip_seed);
+      if (events > 0)
+        {
+          /* a cancel somewhere inside (steered by the first byte) and at the last event */
+          _compare(input, size, (gint64) data[0] % events, skip_seed);
+          _compare(input, size, events - 1, skip_seed);
+        }
     }
   free(input);
   return 0;

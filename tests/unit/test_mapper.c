@@ -1494,3 +1494,50 @@ Test(mapper, indicator_errors)
   _expect_failure("{\"value\":\"x\"} {}", THREATQ_MAPPER_ERROR_SYNTAX, NULL);
   _expect_failure("{\"value\":'x'}", THREATQ_MAPPER_ERROR_SYNTAX, NULL);
 }
+
+/*
+ * Rendering names with more dots than the renderer remembers (MAX_RENDER_DOTS in threatq-document.c,
+ * 32): the objects two names share are found by scanning then, with the same JSON as a result.
+ */
+Test(mapper, names_with_many_components_render_as_nested_objects)
+{
+  GString *deep = g_string_new(NULL), *expected = g_string_new("{");
+  for (guint k = 0; k < 40; k++)
+    {
+      g_string_append_printf(deep, "d%u.", k);
+      g_string_append_printf(expected, "\"d%u\":{", k);
+    }
+  g_string_append(expected, "\"x\":[\"1\"],\"y\":[\"2\"]");
+  for (guint k = 0; k < 20; k++)
+    g_string_append_c(expected, '}');
+  g_string_append(expected, ",\"q\":[\"3\"]");
+  for (guint k = 0; k < 20; k++)
+    g_string_append_c(expected, '}');
+  g_string_append(expected, "}");
+
+  /* d0. ... d39.x, d0. ... d39.y and d0. ... d19.q, added out of order */
+  const gchar *leaves[] = { "y", "x", NULL };
+  gchar *shallow = g_strndup(deep->str, strstr(deep->str, "d20.") - deep->str);
+  ThreatqDocumentBuilder *builder = threatq_document_builder_new();
+  ThreatqArena *arena = threatq_arena_new();
+  threatq_document_begin(builder, arena);
+  gchar *q = g_strconcat(shallow, "q", NULL);
+  threatq_document_append_item(builder, threatq_document_add_named_list(builder, q, strlen(q)), "3", -1);
+  for (guint i = 0; leaves[i]; i++)
+    {
+      gchar *name = g_strconcat(deep->str, leaves[i], NULL);
+      threatq_document_append_item(builder, threatq_document_add_named_list(builder, name, strlen(name)),
+                                   leaves[i][0] == 'x' ? "1" : "2", -1);
+      g_free(name);
+    }
+  ThreatqDocument *document = threatq_document_finish(builder, 0);
+  cr_assert_str_eq(threatq_document_json(document), expected->str);
+
+  threatq_document_free(document);
+  threatq_arena_unref(arena);
+  threatq_document_builder_free(builder);
+  g_free(q);
+  g_free(shallow);
+  g_string_free(deep, TRUE);
+  g_string_free(expected, TRUE);
+}
