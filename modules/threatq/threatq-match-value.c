@@ -83,8 +83,50 @@ _zone_id(const gchar *text, gsize length)
 }
 
 /*
- * inet_pton() wants a NUL-terminated string: copy the (short) address to the
- * stack.  "[v6]" brackets and a "%zone" suffix are dropped.
+ * A dotted quad by glibc's inet_pton(AF_INET) rules - four decimal parts
+ * of at most 255, no leading zero, nothing else - without the copy that
+ * inet_pton() needs for its NUL: about half of all log values are IPv4
+ * addresses, and this costs a tenth of that call.  test_match_value checks
+ * it against inet_pton() itself.
+ */
+static gboolean
+_parse_ipv4(const gchar *text, gsize length, guint8 *out)
+{
+  guint parts = 0, part = 0;
+  gboolean digit = FALSE;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      guint c = (guchar) text[i];
+      if (c - '0' < 10)
+        {
+          if (digit && part == 0)
+            return FALSE;
+          part = part * 10 + (c - '0');
+          if (part > 255)
+            return FALSE;
+          if (!digit && ++parts > 4)
+            return FALSE;
+          digit = TRUE;
+        }
+      else if (c == '.' && digit && parts < 4)
+        {
+          out[parts - 1] = (guint8) part;
+          part = 0;
+          digit = FALSE;
+        }
+      else
+        return FALSE;
+    }
+  if (parts != 4 || !digit)
+    return FALSE;
+  out[3] = (guint8) part;
+  return TRUE;
+}
+
+/*
+ * inet_pton() wants a NUL-terminated string: copy the (short) IPv6 address
+ * to the stack.  "[v6]" brackets and a "%zone" suffix are dropped.
  */
 static gboolean
 _parse_address(const gchar *text, gsize length, ThreatqMatchValue *value)
@@ -96,6 +138,8 @@ _parse_address(const gchar *text, gsize length, ThreatqMatchValue *value)
       text++;
       length -= 2;
     }
+  if (!memchr(text, ':', length))
+    return _parse_ipv4(text, length, value->buffer) && _set_key(value, THREATQ_MATCH_KIND_IPV4, 32, 4);
   const gchar *zone = memchr(text, '%', length);
   if (zone && memchr(text, ':', length))
     {
@@ -109,8 +153,6 @@ _parse_address(const gchar *text, gsize length, ThreatqMatchValue *value)
   memcpy(copy, text, length);
   copy[length] = '\0';
 
-  if (!memchr(copy, ':', length))
-    return inet_pton(AF_INET, copy, value->buffer) == 1 && _set_key(value, THREATQ_MATCH_KIND_IPV4, 32, 4);
   if (inet_pton(AF_INET6, copy, value->buffer) != 1)
     return FALSE;
   if (memcmp(value->buffer, ipv4_mapped_prefix, sizeof(ipv4_mapped_prefix)) == 0)
