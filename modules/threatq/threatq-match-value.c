@@ -349,8 +349,14 @@ typedef struct
 static void
 _write(Writer *writer, const gchar *text, gsize length, gboolean lower)
 {
-  for (gsize i = 0; i < length; i++)
-    writer->out[writer->length + i] = (guint8) (lower ? _lower(text[i]) : text[i]);
+  guint8 *out = writer->out + writer->length;
+
+  /* path and query (most of a URL) byte for byte */
+  if (!lower)
+    memcpy(out, text, length);
+  else
+    for (gsize i = 0; i < length; i++)
+      out[i] = (guint8) _lower(text[i]);
   writer->length += length;
 }
 
