@@ -78,7 +78,7 @@ static const ClassifyCase log_cases[] =
   { "1234567890", THREATQ_MATCH_KIND_NONE, "" },
   { "g41d8cd98f00b204e9800998ecf8427e", THREATQ_MATCH_KIND_NONE, "" },
   { "d41d8cd98f00b204e9800998ecf8427G", THREATQ_MATCH_KIND_NONE, "" },
-  { "d41d8cd98f00b204e98009\xe98ecf8427e", THREATQ_MATCH_KIND_NONE, "" },
+  { "d41d8cd98f00b204e98009" "\xe9" "8ecf8427e", THREATQ_MATCH_KIND_NONE, "" },
   { "da39a3ee5e6b4b0d3255bfef95601890afd807:9", THREATQ_MATCH_KIND_NONE, "" },
   /* e-mail */
   { "Alice.Smith+tag@Example.COM", THREATQ_MATCH_KIND_EMAIL, "alice.smith+tag@example.com" },
