@@ -936,9 +936,12 @@ _lookup_address(ThreatqMatchSet *self, const ThreatqMatchKey *key, Hits *hits)
               if (_probe(self, exact, key, hits))
                 return;
             }
-          else if (_regions_may_hold(self, &regions, hits->filter, length)
-                   && _probe_prefix(self, prefixes, key, regions.address, length,
-                                    _regions_place(self, &regions, length), hits))
+          else if (!_regions_may_hold(self, &regions, hits->filter, length))
+            /* the region's other lengths too (a region lies within one word: 8 or 16 divides 64) */
+            present &= ~(((G_GUINT64_CONSTANT(1) << (1u << regions.shift)) - 1)
+                         << (_region_length(bits, length) % 64));
+          else if (_probe_prefix(self, prefixes, key, regions.address, length,
+                                 _regions_place(self, &regions, length), hits))
             return;
         }
     }

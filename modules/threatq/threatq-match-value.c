@@ -251,11 +251,11 @@ _parse_hash(const gchar *text, gsize length, ThreatqMatchValue *value)
 
 /* ---- host names, e-mail addresses --------------------------------------- */
 
-static gboolean
-_label_char(gchar c)
+/* the bytes of a label: letters, digits, '-' and '_' (one load a byte, no call into glib) */
+static const guint8 label_chars[256] =
 {
-  return g_ascii_isalnum(c) || c == '-' || c == '_';
-}
+  ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1, ['-'] = 1, ['_'] = 1,
+};
 
 /*
  * Lower-cases text into out: at least two labels of letters, digits, '-' and
@@ -290,10 +290,11 @@ _normalise_hostname(const gchar *text, gsize length, guint8 *out)
             }
           continue;
         }
-      if (!_label_char(text[i]))
+      guchar c = (guchar) text[i];
+      if (!label_chars[c])
         return 0;
-      all_digits = all_digits && g_ascii_isdigit(text[i]);
-      out[i] = (guint8) _lower(text[i]);
+      all_digits = all_digits && (guint) (c - '0') < 10;
+      out[i] = (guint8) _lower((gchar) c);
     }
   if (labels < 2 || all_digits)
     return 0;
@@ -451,9 +452,12 @@ _parse_url(const gchar *text, gsize length, ThreatqMatchValue *value)
   Writer writer = { value->buffer, 0 };
   const gchar *end = text + length;
 
+  /* no exit in the loop, so that it is vectorised: the URLs that fail are few */
+  gboolean forbidden = FALSE;
   for (gsize i = 0; i < length; i++)
-    if (_url_forbidden((guchar) text[i]))
-      return FALSE;
+    forbidden |= _url_forbidden((guchar) text[i]);
+  if (forbidden)
+    return FALSE;
   const gchar *p = threatq_url_scheme_end(text, end);
   if (!p)
     return FALSE;
