@@ -23,13 +23,19 @@ threatq_match_filter_new(gsize capacity)
 }
 
 void
-threatq_match_filter_add(ThreatqMatchFilter *self, guint32 hash)
+threatq_match_filter_set(ThreatqMatchFilter *self, guint32 place, guint32 hash)
 {
-  guint64 *block = (guint64 *) threatq_match_filter_block_(self, hash);
+  guint64 *block = (guint64 *) threatq_match_filter_block_(self, place);
   guint64 bits = threatq_match_filter_bits_(hash);
 
   for (guint i = 0; i < THREATQ_MATCH_FILTER_BLOCK_WORDS; i++)
     __atomic_fetch_or(&block[i], G_GUINT64_CONSTANT(1) << ((bits >> (6 * i)) & 63), __ATOMIC_RELAXED);
+}
+
+void
+threatq_match_filter_add(ThreatqMatchFilter *self, guint32 place, guint32 hash)
+{
+  threatq_match_filter_set(self, place, hash);
   self->added++;
 }
 

@@ -37,6 +37,9 @@ typedef struct _ThreatqMatchScratch
 {
   ThreatqMatchValue value;
   GString *values[THREATQ_MATCH_PARSER_MAX_FIELDS];
+  const gchar *texts[THREATQ_MATCH_PARSER_MAX_FIELDS];   /* each field's value: in values[] or in the message */
+  gssize lengths[THREATQ_MATCH_PARSER_MAX_FIELDS];
+  guint fields_of_hits[MAX_HITS];
   const ThreatqMatchEntry *entries[MAX_HITS];
   ThreatqMatchOrigin origins[MAX_HITS];
   GString *text;
@@ -85,9 +88,15 @@ _trim_buffer(GString **buffer)
 
 /* ---- matching --------------------------------------------------------- */
 
-/* every field's value, formatted before the read section so that it stays short */
+/*
+ * Every field's value before the read section, so that it stays short.  A
+ * field that names one value ("${SOURCEIP}", the usual case) is read in
+ * place from the message, without formatting a copy: that was a sixth of
+ * the parser's instructions a line.  The message is not changed before
+ * _pin_hits(), so the pointers hold until then.
+ */
 static void
-_format_fields(ThreatqMatchParser *self, LogMessage *msg, ThreatqMatchScratch *scratch)
+_read_fields(ThreatqMatchParser *self, LogMessage *msg, ThreatqMatchScratch *scratch)
 {
   /* designated: 4.x has more members than 3.38 (escape) */
   LogTemplateEvalOptions options =
@@ -96,7 +105,32 @@ _format_fields(ThreatqMatchParser *self, LogMessage *msg, ThreatqMatchScratch *s
   };
 
   for (guint i = 0; i < self->field_count; i++)
-    log_template_format(self->fields[i], msg, &options, scratch->values[i]);
+    {
+      if (log_template_is_trivial(self->fields[i]))
+        {
+          scratch->texts[i] = log_template_get_trivial_value(self->fields[i], msg, &scratch->lengths[i]);
+          continue;
+        }
+      log_template_format(self->fields[i], msg, &options, scratch->values[i]);
+      scratch->texts[i] = scratch->values[i]->str;
+      scratch->lengths[i] = (gssize) scratch->values[i]->len;
+    }
+}
+
+/* the values of the hits copied out of the message, which the output is about to change */
+static void
+_pin_hits(ThreatqMatchScratch *scratch, gsize count)
+{
+  for (gsize j = 0; j < count; j++)
+    {
+      GString *copy = scratch->values[scratch->fields_of_hits[j]];
+      if (scratch->origins[j].atomic != copy->str)
+        {
+          g_string_truncate(copy, 0);
+          g_string_append_len(copy, scratch->origins[j].atomic, (gssize) scratch->origins[j].atomic_length);
+        }
+      scratch->origins[j].atomic = copy->str;
+    }
 }
 
 /*
@@ -112,10 +146,11 @@ _collect(ThreatqMatchParser *self, ThreatqMatchSet *set, gint64 now, ThreatqMatc
 
   for (guint i = 0; i < self->field_count; i++)
     {
-      GString *value = scratch->values[i];
+      const gchar *text = scratch->texts[i];
+      gsize length = (gsize) MAX(scratch->lengths[i], 0);
 
-      if (value->len == 0 || value->len > THREATQ_MATCH_VALUE_MAX
-          || !threatq_match_value_classify(value->str, value->len, &scratch->value))
+      if (length == 0 || length > THREATQ_MATCH_VALUE_MAX
+          || !threatq_match_value_classify(text, length, &scratch->value))
         continue;
       if (!*reading)
         {
@@ -125,10 +160,13 @@ _collect(ThreatqMatchParser *self, ThreatqMatchSet *set, gint64 now, ThreatqMatc
       gsize found = threatq_match_set_lookup(set, &scratch->value.key, now, self->parent_domains,
                                              &scratch->entries[count], THREATQ_MATCH_PARSER_MAX_HITS_PER_FIELD);
       for (gsize j = count; j < count + found; j++)
-        scratch->origins[j] = (ThreatqMatchOrigin)
         {
-          .field = self->field_names[i], .atomic = value->str, .atomic_length = value->len
-        };
+          scratch->origins[j] = (ThreatqMatchOrigin)
+          {
+            .field = self->field_names[i], .atomic = text, .atomic_length = length
+          };
+          scratch->fields_of_hits[j] = i;
+        }
       count += found;
     }
   return count;
@@ -147,10 +185,13 @@ _order(ThreatqMatchScratch *scratch, gsize count)
         at++;
       const ThreatqMatchEntry *entry = scratch->entries[i];
       ThreatqMatchOrigin origin = scratch->origins[i];
+      guint field = scratch->fields_of_hits[i];
       scratch->entries[i] = scratch->entries[at];
       scratch->origins[i] = scratch->origins[at];
+      scratch->fields_of_hits[i] = scratch->fields_of_hits[at];
       scratch->entries[at] = entry;
       scratch->origins[at] = origin;
+      scratch->fields_of_hits[at] = field;
     }
 }
 
@@ -164,7 +205,7 @@ _process(LogParser *s, LogMessage **pmsg, const LogPathOptions *path_options, co
     return TRUE;
 
   ThreatqMatchScratch *scratch = _scratch();
-  _format_fields(self, *pmsg, scratch);
+  _read_fields(self, *pmsg, scratch);
 
   gboolean reading = FALSE;
   guint token = 0;
@@ -172,6 +213,7 @@ _process(LogParser *s, LogMessage **pmsg, const LogPathOptions *path_options, co
   if (count)
     {
       _order(scratch, count);
+      _pin_hits(scratch, count);
       LogMessage *msg = log_msg_make_writable(pmsg, path_options);
       threatq_match_output_write(&self->output, msg, scratch->entries, scratch->origins, count,
                                  scratch->text, scratch->json);

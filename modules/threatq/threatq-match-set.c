@@ -3,6 +3,7 @@
 #include "threatq-match-rcu.h"
 #include "threatq-match-table.h"
 #include "threatq-match-filter.h"
+#include "threatq-match-prefix.h"
 
 #include <math.h>
 #include <string.h>
@@ -93,6 +94,79 @@ _key_hash(ThreatqMatchSet *self, ThreatqMatchKind kind, guint prefix_len, const 
   if (length == 16)
     return _hash_bytes(seed, bytes, 16);
   return _hash_bytes(seed, bytes, length);
+}
+
+/*
+ * Where a key's bits go in the filter: a block (place) and the bits in it.
+ * A key is placed by its own hash, except a CIDR block: that is placed by
+ * its address cut to a coarser region (IPv4 /24, /16, /8, /0; IPv6 every 16
+ * bits), so that a lookup walking many prefix lengths reads a filter cache
+ * line a region, not one a length.  Its bits then come from a cheap mix of
+ * the prefix (two multiplies), and only a "maybe" costs the full key hash.
+ * A full address, the common and the densest indicator (a feed lists many
+ * hosts of one /24), keeps its own place: a region's block holds only the
+ * CIDR blocks of that region, and one that fills sends lookups in it on to
+ * the tables, as every lookup did before this placement.
+ */
+/* log2 of the region step: shifts, not divisions, in a walk of up to 129 lengths */
+static inline guint
+_region_shift(guint bits)
+{
+  return bits == 32 ? 3 : 4;
+}
+
+static inline guint
+_region_length(guint bits, guint prefix_len)
+{
+  return prefix_len >> _region_shift(bits) << _region_shift(bits);
+}
+
+/* a CIDR block's place: its address up to the region's length */
+static guint32
+_region_place(ThreatqMatchSet *self, ThreatqMatchKind kind, guint region, ThreatqMatchPrefix address)
+{
+  guint64 tag = (guint64) kind << 9 | 0x100 | region;
+
+  return threatq_match_prefix_mix(threatq_match_prefix_mask(address, region), self->seed ^ tag << 32);
+}
+
+/* the bits of a CIDR block (host bits zero) at its place */
+static inline guint32
+_prefix_bits(ThreatqMatchSet *self, guint32 place, ThreatqMatchKind kind, guint prefix_len,
+             ThreatqMatchPrefix prefix)
+{
+  guint64 tag = (guint64) kind << 9 | prefix_len;
+
+  return threatq_match_prefix_mix(prefix, self->seed ^ (tag << 32 | place));
+}
+
+/*
+ * The bits of a region that holds a CIDR block: one test tells a lookup
+ * that a region holds none (nearly always, for an address that misses)
+ * and lets it skip every length of the region at once.
+ */
+static inline guint32
+_region_marker_bits(ThreatqMatchSet *self, guint32 place, ThreatqMatchKind kind)
+{
+  return _prefix_bits(self, place, kind, 0x1ff, (ThreatqMatchPrefix) { 0, 0 });
+}
+
+/* writer side; before the entry is linked: a reader that finds it in a table finds its bits */
+static void
+_entry_filter_add(ThreatqMatchSet *self, ThreatqMatchFilter *filter, const ThreatqMatchEntry *entry)
+{
+  guint address_bits = threatq_match_kind_address_bits(entry->kind);
+
+  if (!address_bits || entry->prefix_len >= address_bits)
+    {
+      threatq_match_filter_add(filter, entry->key_hash, entry->key_hash);
+      return;
+    }
+  ThreatqMatchPrefix prefix = threatq_match_prefix_from_bytes(entry->key, entry->key_length);
+  guint32 place = _region_place(self, entry->kind, _region_length(address_bits, entry->prefix_len), prefix);
+
+  threatq_match_filter_add(filter, place, _prefix_bits(self, place, entry->kind, entry->prefix_len, prefix));
+  threatq_match_filter_set(filter, place, _region_marker_bits(self, place, entry->kind));
 }
 
 static guint32
@@ -298,7 +372,7 @@ _filter_rebuild(ThreatqMatchSet *self, gsize capacity)
     {
       const ThreatqMatchEntry *entry = threatq_match_slots_item(slots, i);
       if (entry)
-        threatq_match_filter_add(filter, entry->key_hash);
+        _entry_filter_add(self, filter, entry);
     }
   ThreatqMatchFilter *old = self->filter;
   __atomic_store_n(&self->filter, filter, __ATOMIC_RELEASE);
@@ -318,7 +392,7 @@ _filter_add(ThreatqMatchSet *self, const ThreatqMatchEntry *entry)
 {
   if (threatq_match_filter_added(self->filter) >= threatq_match_filter_capacity(self->filter))
     _filter_rebuild(self, MAX(2 * self->by_id.live, MIN_FILTER_CAPACITY));
-  threatq_match_filter_add(self->filter, entry->key_hash);
+  _entry_filter_add(self, self->filter, entry);
 }
 
 void
@@ -712,17 +786,14 @@ typedef struct
   const ThreatqMatchFilter *filter;
 } Hits;
 
-/* the live entries of exactly this key */
+/* the live entries of exactly this key (its hash) in the table, past the filter */
 static gsize
-_probe(ThreatqMatchSet *self, const ThreatqMatchSlots *slots, const ThreatqMatchKey *key, Hits *hits)
+_probe_table(const ThreatqMatchSlots *slots, const ThreatqMatchKey *key, guint32 hash, Hits *hits)
 {
-  guint32 hash = _key_hash(self, key->kind, key->prefix_len, key->bytes, key->length);
   ThreatqMatchProbe probe;
   const ThreatqMatchEntry *entry;
   gsize found = 0;
 
-  if (!threatq_match_filter_may_contain(hits->filter, hash))
-    return 0;
   threatq_match_probe_init(&probe, slots, hash);
   while ((entry = threatq_match_probe_next(&probe)))
     {
@@ -737,6 +808,104 @@ _probe(ThreatqMatchSet *self, const ThreatqMatchSlots *slots, const ThreatqMatch
   return found;
 }
 
+/* the live entries of exactly this key, placed by its own hash */
+static gsize
+_probe(ThreatqMatchSet *self, const ThreatqMatchSlots *slots, const ThreatqMatchKey *key, Hits *hits)
+{
+  guint32 hash = _key_hash(self, key->kind, key->prefix_len, key->bytes, key->length);
+
+  if (!threatq_match_filter_may_contain(hits->filter, hash, hash))
+    return 0;
+  return _probe_table(slots, key, hash, hits);
+}
+
+/* the entries of the CIDR block of this length around the address: the filter first, at place */
+static gsize
+_probe_prefix(ThreatqMatchSet *self, const ThreatqMatchSlots *slots, const ThreatqMatchKey *key,
+              ThreatqMatchPrefix address, guint length, guint32 place, Hits *hits)
+{
+  ThreatqMatchPrefix masked = threatq_match_prefix_mask(address, length);
+  guint8 bytes[16];
+  ThreatqMatchKey prefix = { key->kind, length, key->length, bytes };
+
+  if (!threatq_match_filter_may_contain(hits->filter, place, _prefix_bits(self, place, key->kind, length, masked)))
+    return 0;
+  threatq_match_prefix_to_bytes(masked, bytes, key->length);
+  return _probe_table(slots, &prefix, _key_hash(self, key->kind, length, bytes, key->length), hits);
+}
+
+/* the bits of lengths[family] from `from` to `to`, both included and in one word */
+static guint64
+_lengths_between(ThreatqMatchSet *self, guint family, guint from, guint to)
+{
+  guint64 present = __atomic_load_n(&self->lengths[family][from / 64], __ATOMIC_ACQUIRE);
+  guint64 upto = to % 64 == 63 ? G_MAXUINT64 : (G_GUINT64_CONSTANT(1) << (to % 64 + 1)) - 1;
+
+  return present & upto & ~((G_GUINT64_CONSTANT(1) << (from % 64)) - 1);
+}
+
+/* the places of an address's regions, computed once a lookup */
+typedef struct
+{
+  ThreatqMatchKind kind;
+  ThreatqMatchPrefix address;
+  guint shift;                  /* _region_shift() */
+  guint32 known;                /* bit i: place[i] is computed */
+  guint32 tested;               /* bit i: region i's marker was tested */
+  guint32 empty;                /* bit i: region i holds no CIDR block (its marker is absent) */
+  guint32 place[128 / 8];
+} Regions;
+
+static guint32
+_regions_place(ThreatqMatchSet *self, Regions *regions, guint length)
+{
+  guint i = length >> regions->shift;
+
+  if (!(regions->known & (1u << i)))
+    {
+      regions->place[i] = _region_place(self, regions->kind, i << regions->shift, regions->address);
+      regions->known |= 1u << i;
+    }
+  return regions->place[i];
+}
+
+/* whether the region of this length may hold a CIDR block (its marker tested once a lookup) */
+static gboolean
+_regions_may_hold(ThreatqMatchSet *self, Regions *regions, const ThreatqMatchFilter *filter, guint length)
+{
+  guint i = length >> regions->shift;
+
+  if (!(regions->tested & (1u << i)))
+    {
+      guint32 place = _regions_place(self, regions, length);
+      if (!threatq_match_filter_may_contain(filter, place, _region_marker_bits(self, place, regions->kind)))
+        regions->empty |= 1u << i;
+      regions->tested |= 1u << i;
+    }
+  return !(regions->empty & (1u << i));
+}
+
+/*
+ * The filter blocks a walk up to key->prefix_len will read, asked for at
+ * once: an address that misses costs two or three cache misses, and they
+ * overlap.  (A length that a writer adds meanwhile is placed when the walk
+ * comes to it.)
+ */
+static void
+_prefetch_regions(ThreatqMatchSet *self, const ThreatqMatchKey *key, const ThreatqMatchFilter *filter,
+                  Regions *regions)
+{
+  guint bits = threatq_match_kind_address_bits(key->kind);
+  guint family = key->kind == THREATQ_MATCH_KIND_IPV6;
+  guint step = 1u << regions->shift;
+
+  if (key->prefix_len == bits && _lengths_between(self, family, bits, bits))
+    threatq_match_filter_prefetch(filter, _key_hash(self, key->kind, bits, key->bytes, key->length));
+  for (guint region = 0; region < bits && region <= key->prefix_len; region += step)
+    if (_lengths_between(self, family, region, MIN(region + step - 1, key->prefix_len)))
+      threatq_match_filter_prefetch(filter, _regions_place(self, regions, region));
+}
+
 /* the longest prefix length up to key->prefix_len holding a live entry */
 static void
 _lookup_address(ThreatqMatchSet *self, const ThreatqMatchKey *key, Hits *hits)
@@ -745,11 +914,14 @@ _lookup_address(ThreatqMatchSet *self, const ThreatqMatchKey *key, Hits *hits)
   const ThreatqMatchSlots *prefixes = threatq_match_table_slots(&self->by_prefix);
   guint bits = threatq_match_kind_address_bits(key->kind);
   guint family = key->kind == THREATQ_MATCH_KIND_IPV6;
-  guint8 masked[16];
-  ThreatqMatchKey prefix = { key->kind, key->prefix_len, key->length, masked };
+  Regions regions =
+  {
+    .kind = key->kind, .address = threatq_match_prefix_from_bytes(key->bytes, key->length), .shift = _region_shift(bits)
+  };
 
-  /* bits from prefix.prefix_len on are zero in masked (a key's host bits are) */
-  memcpy(masked, key->bytes, key->length);
+  if (key->length * 8 != bits)
+    return;
+  _prefetch_regions(self, key, hits->filter, &regions);
   for (gint word = (gint) key->prefix_len / 64; word >= 0; word--)
     {
       guint64 present = __atomic_load_n(&self->lengths[family][word], __ATOMIC_ACQUIRE);
@@ -759,10 +931,17 @@ _lookup_address(ThreatqMatchSet *self, const ThreatqMatchKey *key, Hits *hits)
         {
           guint length = (guint) word * 64 + 63 - (guint) __builtin_clzll(present);
           present &= ~(G_GUINT64_CONSTANT(1) << (length % 64));
-          for (guint bit = length; bit < prefix.prefix_len; bit++)
-            masked[bit / 8] &= (guint8) ~(0x80u >> (bit % 8));
-          prefix.prefix_len = length;
-          if (_probe(self, length == bits ? exact : prefixes, &prefix, hits))
+          if (length == bits)
+            {
+              if (_probe(self, exact, key, hits))
+                return;
+            }
+          else if (!_regions_may_hold(self, &regions, hits->filter, length))
+            /* the region's other lengths too (a region lies within one word: 8 or 16 divides 64) */
+            present &= ~(((G_GUINT64_CONSTANT(1) << (1u << regions.shift)) - 1)
+                         << (_region_length(bits, length) % 64));
+          else if (_probe_prefix(self, prefixes, key, regions.address, length,
+                                 _regions_place(self, &regions, length), hits))
             return;
         }
     }

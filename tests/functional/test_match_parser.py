@@ -23,7 +23,8 @@ from threatq_emulator import ThreatQEmulator, fmt_time
 
 SECOND_COLLECTION = "second-coll"
 
-FIELDS = ["${log.src}", "${log.dst}", "${log.url}", "${log.host}", "${log.mail}", "${log.hash}"]
+FIELDS = ["${log.src}", "${log.dst}", "${log.url}", "${log.host}", "${log.mail}", "${log.hash}",
+          "$(lowercase ${log.caps})"]
 
 MD5 = "0cc175b9c0f1b6a831c399e269772661"
 SHA1 = "86f7e437faa5a7fce15d1ddcb9eaeaea377667b8"
@@ -112,6 +113,10 @@ CASES = [
     ("two-hits", {"src": "198.51.100.7", "hash": MD5}, 1008, "${log.hash}",
      ("file.hash.md5", MD5)),
 ]
+
+
+# lines beside CASES: a field that is a template, not one value (it is formatted, not read in place)
+FORMATTED = ("formatted-field-hit", {"caps": "EVIL.EXAMPLE.COM"}, 1005)
 
 
 def out_template():
@@ -205,10 +210,10 @@ def matched(tmp_path_factory):
     try:
         s.start(config(emu, workdir, [parser_text("p_tq", "s_tq")]))
         wait_loaded(s, workdir, "s_tq", len(INDICATORS))
-        lines = [dict(members, case=name) for name, members, *_ in CASES]
+        lines = [dict(members, case=name) for name, members, *_ in CASES + [FORMATTED]]
         docs = send(s, workdir, lines)
         s.wait_for(lambda: len(syslogng.read_lines(workdir / "hits.ndjson"))
-                   >= sum(1 for c in CASES if c[2] is not None), timeout=30,
+                   >= sum(1 for c in CASES + [FORMATTED] if c[2] is not None), timeout=30,
                    message="routed hits")
         result = {
             "docs": {syslogng.dig(d, "log.case"): d for d in docs},
@@ -258,6 +263,16 @@ def test_hit_enriches_with_best_indicator(matched, case):
     assert tags(doc) == {"threatq_match"}
 
 
+def test_formatted_field(matched):
+    """A field that is a template: matched.atomic is what the template gave, not the log's value."""
+    name, members, ind_id = FORMATTED
+    e = enrichment(matched["docs"][name])
+    assert e is not None, matched["docs"][name]
+    assert int(e["indicator"]["id"]) == ind_id
+    assert e["matched"] == {"atomic": members["caps"].lower(), "field": "$(lowercase ${log.caps})",
+                            "type": "indicator_match_rule"}
+
+
 def test_enrichment_values(matched):
     """The values themselves, once, not only their agreement with the mapper."""
     ind = enrichment(matched["docs"]["ipv4-hit"])["indicator"]
@@ -304,7 +319,7 @@ def test_hits_array_best_first(matched):
 
 def test_filter_on_tag_routes_hits(matched):
     routed = sorted(syslogng.dig(d, "log.case") for d in matched["hits"])
-    assert routed == sorted(c[0] for c in CASES if c[2] is not None)
+    assert routed == sorted(c[0] for c in CASES + [FORMATTED] if c[2] is not None)
 
 
 def test_clean_exit(matched):

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "threatq-match-set.h"
 
@@ -674,4 +675,94 @@ Test(match_set, agrees_with_a_model)
   cr_assert_eq(stats.entries, g_hash_table_size(model));
   g_rand_free(rand);
   g_hash_table_destroy(model);
+}
+
+/*
+ * Brute force against the walk over prefix lengths: random CIDR blocks of
+ * every length, crowded into one /8 (IPv4) or /32 (IPv6) so that their
+ * filter regions fill, and random addresses there; each lookup must give
+ * the one block with the longest prefix holding the address, or none.
+ */
+typedef struct
+{
+  guint8 net[16];
+  guint prefix_len;
+  gint64 id;
+} Block;
+
+static gboolean
+_block_holds(const Block *block, const guint8 *address)
+{
+  for (guint bit = 0; bit < block->prefix_len; bit++)
+    if ((block->net[bit / 8] ^ address[bit / 8]) & (0x80u >> (bit % 8)))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+_random_in(GRand *rand, guint8 *bytes, gsize length, gsize fixed)
+{
+  static const guint8 base[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+  for (gsize i = 0; i < length; i++)
+    bytes[i] = i < fixed ? (length == 4 ? 10 : base[i]) : (guint8) g_rand_int_range(rand, 0, 16);
+}
+
+static void
+_check_crowded_family(gsize length, gsize fixed)
+{
+  GRand *rand = g_rand_new_with_seed(length);
+  GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  GArray *blocks = g_array_new(FALSE, FALSE, sizeof(Block));
+  gchar text[INET6_ADDRSTRLEN + 8];
+
+  for (gint64 id = (gint64) length * 100000; blocks->len < 3000; id++)
+    {
+      Block block = { .prefix_len = (guint) g_rand_int_range(rand, (gint) fixed * 8, (gint) length * 8 + 1), .id = id };
+      _random_in(rand, block.net, length, fixed);
+      for (guint bit = block.prefix_len; bit < length * 8; bit++)
+        block.net[bit / 8] &= (guint8) ~(0x80u >> (bit % 8));
+      inet_ntop(length == 4 ? AF_INET : AF_INET6, block.net, text, sizeof(text));
+      gchar *cidr = g_strdup_printf("%s/%u", text, block.prefix_len);
+      if (g_hash_table_contains(seen, cidr))
+        {
+          g_free(cidr);
+          continue;
+        }
+      g_hash_table_add(seen, cidr);
+      cr_assert_eq(_add(id, "CIDR Block", cidr), THREATQ_MATCH_INSERTED, "%s", cidr);
+      g_array_append_val(blocks, block);
+    }
+  for (guint round = 0; round < 3000; round++)
+    {
+      guint8 address[16];
+      const Block *best = NULL;
+      _random_in(rand, address, length, fixed);
+      if (round % 2)
+        {
+          /* inside a block, so that long prefixes are hit too */
+          const Block *inside = &g_array_index(blocks, Block, g_rand_int_range(rand, 0, (gint32) blocks->len));
+          for (guint bit = 0; bit < inside->prefix_len; bit++)
+            address[bit / 8] = (guint8) ((address[bit / 8] & ~(0x80u >> (bit % 8))) | (inside->net[bit / 8] & (0x80u >> (bit % 8))));
+        }
+      for (guint i = 0; i < blocks->len; i++)
+        {
+          const Block *block = &g_array_index(blocks, Block, i);
+          if (_block_holds(block, address) && (!best || block->prefix_len > best->prefix_len))
+            best = block;
+        }
+      inet_ntop(length == 4 ? AF_INET : AF_INET6, address, text, sizeof(text));
+      gchar *expected = best ? g_strdup_printf("%" G_GINT64_FORMAT, best->id) : g_strdup("");
+      assert_hits(text, expected);
+      g_free(expected);
+    }
+  g_array_free(blocks, TRUE);
+  g_hash_table_destroy(seen);
+  g_rand_free(rand);
+}
+
+Test(match_set, crowded_prefixes_of_every_length)
+{
+  _check_crowded_family(4, 1);
+  _check_crowded_family(16, 4);
 }

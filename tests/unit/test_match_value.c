@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "threatq-match-value.h"
 
@@ -76,6 +77,9 @@ static const ClassifyCase log_cases[] =
   { "d41d8cd98f00b204e9800998ecf8427", THREATQ_MATCH_KIND_NONE, "" },
   { "1234567890", THREATQ_MATCH_KIND_NONE, "" },
   { "g41d8cd98f00b204e9800998ecf8427e", THREATQ_MATCH_KIND_NONE, "" },
+  { "d41d8cd98f00b204e9800998ecf8427G", THREATQ_MATCH_KIND_NONE, "" },
+  { "d41d8cd98f00b204e98009" "\xe9" "8ecf8427e", THREATQ_MATCH_KIND_NONE, "" },
+  { "da39a3ee5e6b4b0d3255bfef95601890afd807:9", THREATQ_MATCH_KIND_NONE, "" },
   /* e-mail */
   { "Alice.Smith+tag@Example.COM", THREATQ_MATCH_KIND_EMAIL, "alice.smith+tag@example.com" },
   { "bob@mail.example.org.", THREATQ_MATCH_KIND_EMAIL, "bob@mail.example.org" },
@@ -281,4 +285,60 @@ Test(match_value, ecs_names)
   cr_assert(threatq_match_value_classify("evil.example.com", 16, &value));
   cr_assert_str_eq(threatq_match_key_ecs_field(&value.key), "url.domain");
   cr_assert_null(threatq_match_type_name(99));
+}
+
+/*
+ * The dotted-quad parser against glibc's inet_pton(AF_INET), whose rules it
+ * copies: strings of digits and dots (with a few other bytes) near the edges
+ * (255/256, leading zeros, 3 to 5 parts, empty parts), from a fixed seed.
+ */
+static void
+_random_quad(GRand *rand, gchar *text, gsize *length)
+{
+  static const gchar digits[] = "01234567892550";
+  guint parts = (guint) g_rand_int_range(rand, 3, 7);
+  gsize n = 0;
+
+  parts = parts > 5 ? 4 : parts;
+  for (guint part = 0; part < parts; part++)
+    {
+      if (part)
+        text[n++] = '.';
+      for (gint i = g_rand_int_range(rand, 0, 5) ? g_rand_int_range(rand, 1, 4) : g_rand_int_range(rand, 0, 5); i > 0; i--)
+        text[n++] = digits[g_rand_int_range(rand, 0, sizeof(digits) - 1)];
+    }
+  if (n && g_rand_int_range(rand, 0, 10) == 0)
+    text[g_rand_int_range(rand, 0, (gint32) n)] = "x-."[g_rand_int_range(rand, 0, 3)];
+  text[n] = '\0';
+  *length = n;
+}
+
+Test(match_value, ipv4_as_inet_pton)
+{
+  GRand *rand = g_rand_new_with_seed(20261130);
+  gchar text[32];
+  gsize length;
+  guint accepted = 0;
+
+  for (guint round = 0; round < 300000; round++)
+    {
+      ThreatqMatchValue value;
+      guint8 expected[4];
+
+      _random_quad(rand, text, &length);
+      gboolean valid = inet_pton(AF_INET, text, expected) == 1;
+      gboolean ipv4 = threatq_match_value_classify(text, length, &value)
+                      && value.key.kind == THREATQ_MATCH_KIND_IPV4;
+      cr_assert_eq(ipv4, valid, "\"%s\": inet_pton says %d", text, valid);
+      if (valid)
+        {
+          cr_assert_eq(value.key.length, 4);
+          cr_assert_eq(memcmp(value.key.bytes, expected, 4), 0, "\"%s\"", text);
+          accepted++;
+        }
+    }
+  /* the alphabet makes both answers common: the comparison is not one-sided */
+  cr_assert_gt(accepted, 1000, "%u", accepted);
+  cr_assert_lt(accepted, 290000);
+  g_rand_free(rand);
 }
