@@ -808,15 +808,19 @@ _probe_table(const ThreatqMatchSlots *slots, const ThreatqMatchKey *key, guint32
   return found;
 }
 
-/* the live entries of exactly this key, placed by its own hash */
+/* the live entries of exactly this key (its hash), placed by its own hash */
 static gsize
-_probe(ThreatqMatchSet *self, const ThreatqMatchSlots *slots, const ThreatqMatchKey *key, Hits *hits)
+_probe_hashed(const ThreatqMatchSlots *slots, const ThreatqMatchKey *key, guint32 hash, Hits *hits)
 {
-  guint32 hash = _key_hash(self, key->kind, key->prefix_len, key->bytes, key->length);
-
   if (!threatq_match_filter_may_contain(hits->filter, hash, hash))
     return 0;
   return _probe_table(slots, key, hash, hits);
+}
+
+static gsize
+_probe(ThreatqMatchSet *self, const ThreatqMatchSlots *slots, const ThreatqMatchKey *key, Hits *hits)
+{
+  return _probe_hashed(slots, key, _key_hash(self, key->kind, key->prefix_len, key->bytes, key->length), hits);
 }
 
 /* the entries of the CIDR block of this length around the address: the filter first, at place */
@@ -892,15 +896,15 @@ _regions_may_hold(ThreatqMatchSet *self, Regions *regions, const ThreatqMatchFil
  * comes to it.)
  */
 static void
-_prefetch_regions(ThreatqMatchSet *self, const ThreatqMatchKey *key, const ThreatqMatchFilter *filter,
-                  Regions *regions)
+_prefetch_regions(ThreatqMatchSet *self, const ThreatqMatchKey *key, guint32 exact_hash,
+                  const ThreatqMatchFilter *filter, Regions *regions)
 {
   guint bits = threatq_match_kind_address_bits(key->kind);
   guint family = key->kind == THREATQ_MATCH_KIND_IPV6;
   guint step = 1u << regions->shift;
 
   if (key->prefix_len == bits && _lengths_between(self, family, bits, bits))
-    threatq_match_filter_prefetch(filter, _key_hash(self, key->kind, bits, key->bytes, key->length));
+    threatq_match_filter_prefetch(filter, exact_hash);
   for (guint region = 0; region < bits && region <= key->prefix_len; region += step)
     if (_lengths_between(self, family, region, MIN(region + step - 1, key->prefix_len)))
       threatq_match_filter_prefetch(filter, _regions_place(self, regions, region));
@@ -921,7 +925,10 @@ _lookup_address(ThreatqMatchSet *self, const ThreatqMatchKey *key, Hits *hits)
 
   if (key->length * 8 != bits)
     return;
-  _prefetch_regions(self, key, hits->filter, &regions);
+  /* the full address's own hash, once: for the prefetch and for its probe */
+  guint32 exact_hash = key->prefix_len == bits ? _key_hash(self, key->kind, bits, key->bytes, key->length) : 0;
+
+  _prefetch_regions(self, key, exact_hash, hits->filter, &regions);
   for (gint word = (gint) key->prefix_len / 64; word >= 0; word--)
     {
       guint64 present = __atomic_load_n(&self->lengths[family][word], __ATOMIC_ACQUIRE);
@@ -933,7 +940,7 @@ _lookup_address(ThreatqMatchSet *self, const ThreatqMatchKey *key, Hits *hits)
           present &= ~(G_GUINT64_CONSTANT(1) << (length % 64));
           if (length == bits)
             {
-              if (_probe(self, exact, key, hits))
+              if (_probe_hashed(exact, key, exact_hash, hits))
                 return;
             }
           else if (!_regions_may_hold(self, &regions, hits->filter, length))
