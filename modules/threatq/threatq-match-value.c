@@ -748,8 +748,15 @@ threatq_match_key_format(const ThreatqMatchKey *key, GString *out)
     }
   else if (key->kind >= THREATQ_MATCH_KIND_MD5 && key->kind <= THREATQ_MATCH_KIND_SHA512)
     {
+      /* not g_string_append_printf() a byte: that was 4,900 instructions a hit */
+      static const gchar hex[] = "0123456789abcdef";
+      gsize start = out->len;
+      g_string_set_size(out, start + 2 * key->length);
       for (gsize i = 0; i < key->length; i++)
-        g_string_append_printf(out, "%02x", key->bytes[i]);
+        {
+          out->str[start + 2 * i] = hex[key->bytes[i] >> 4];
+          out->str[start + 2 * i + 1] = hex[key->bytes[i] & 0x0f];
+        }
     }
   else
     g_string_append_len(out, (const gchar *) key->bytes, (gssize) key->length);
