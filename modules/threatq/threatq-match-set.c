@@ -918,13 +918,14 @@ _lookup_address(ThreatqMatchSet *self, const ThreatqMatchKey *key, Hits *hits)
   const ThreatqMatchSlots *prefixes = threatq_match_table_slots(&self->by_prefix);
   guint bits = threatq_match_kind_address_bits(key->kind);
   guint family = key->kind == THREATQ_MATCH_KIND_IPV6;
-  Regions regions =
-  {
-    .kind = key->kind, .address = threatq_match_prefix_from_bytes(key->bytes, key->length), .shift = _region_shift(bits)
-  };
-
   if (key->length * 8 != bits)
     return;
+  /* field by field: an initialiser would clear place[] too, a tenth of a lookup */
+  Regions regions;
+  regions.kind = key->kind;
+  regions.address = threatq_match_prefix_from_bytes(key->bytes, key->length);
+  regions.shift = _region_shift(bits);
+  regions.known = regions.tested = regions.empty = 0;
   /* the full address's own hash, once: for the prefetch and for its probe */
   guint32 exact_hash = key->prefix_len == bits ? _key_hash(self, key->kind, bits, key->bytes, key->length) : 0;
 
