@@ -84,36 +84,29 @@ _zone_id(const gchar *text, gsize length)
 static gboolean
 _parse_ipv4(const gchar *text, gsize length, guint8 *out)
 {
-  guint parts = 0, part = 0;
-  gboolean digit = FALSE;
+  const guchar *p = (const guchar *) text, *end = p + length;
 
-  for (gsize i = 0; i < length; i++)
+  /* octet by octet, unrolled: one to three digits, no leading zero, at most 255 */
+  for (guint part = 0; part < 4; part++)
     {
-      guint c = (guchar) text[i];
-      if (c - '0' < 10)
-        {
-          if (digit && part == 0)
-            return FALSE;
-          part = part * 10 + (c - '0');
-          if (part > 255)
-            return FALSE;
-          if (!digit && ++parts > 4)
-            return FALSE;
-          digit = TRUE;
-        }
-      else if (c == '.' && digit && parts < 4)
-        {
-          out[parts - 1] = (guint8) part;
-          part = 0;
-          digit = FALSE;
-        }
-      else
+      if (part > 0 && (p >= end || *p++ != '.'))
         return FALSE;
+      if (p >= end || (guint) (*p - '0') >= 10)
+        return FALSE;
+      guint octet = *p++ - '0';
+      if (p < end && (guint) (*p - '0') < 10)
+        {
+          if (octet == 0)
+            return FALSE;
+          octet = octet * 10 + (*p++ - '0');
+          if (p < end && (guint) (*p - '0') < 10)
+            octet = octet * 10 + (*p++ - '0');
+        }
+      if (octet > 255)
+        return FALSE;
+      out[part] = (guint8) octet;
     }
-  if (parts != 4 || !digit)
-    return FALSE;
-  out[3] = (guint8) part;
-  return TRUE;
+  return p == end;
 }
 
 /*
