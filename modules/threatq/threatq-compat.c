@@ -63,6 +63,19 @@ threatq_compat_post(LogThreadedSourceDriver *s, LogMessage *msg)
 }
 
 void
+threatq_compat_batches_init(LogThreadedSourceDriver *s)
+{
+  s->auto_close_batches = window_size_counter_get(&threatq_compat_worker(s)->window_size, NULL) < 2;
+}
+
+void
+threatq_compat_close_batch(LogThreadedSourceDriver *s)
+{
+  if (!s->auto_close_batches)
+    log_threaded_source_worker_close_batch(s->workers[0]);
+}
+
+void
 threatq_compat_stats_key_set(StatsClusterKey *key, ThreatqCompatLabel *label_storage,
                              const ThreatqStatsLabels *labels, guint16 stats_source,
                              const gchar *instance, const gchar *metric_name, const gchar *name)
@@ -108,6 +121,16 @@ void
 threatq_compat_post(LogThreadedSourceDriver *s, LogMessage *msg)
 {
   log_threaded_source_post(s, msg);
+}
+
+void
+threatq_compat_batches_init(LogThreadedSourceDriver *s)
+{
+}
+
+void
+threatq_compat_close_batch(LogThreadedSourceDriver *s)
+{
 }
 
 void

@@ -77,6 +77,21 @@ void threatq_compat_stats_key_set(StatsClusterKey *key, ThreatqCompatLabel *labe
 /* A LogParser clone gets what every parser has (its template; on 4.x also its name). */
 void threatq_compat_parser_clone_settings(LogParser *self, LogParser *cloned);
 
+/*
+ * Batches (4.x): the queue behind the source takes the messages a thread
+ * posts a batch at a time, and wakes its consumer once a batch.  By default
+ * a threaded source closes a batch after every message, which woke the
+ * destination (and the main loop) once an indicator.  threatq() closes them
+ * itself, at the start of every fetch(): what one fetch() posted (a burst,
+ * up to the window) goes on as one batch.  The message fetch() returns is
+ * posted after it and waits for the next fetch(), so with a window of one
+ * message (never acknowledged, never a next fetch()) the default stays.
+ * 3.38 has no batches: both are no-ops there.  close_batch: fetcher thread.
+ */
+/* after the driver's init (the worker and its window exist), before the workers start */
+void threatq_compat_batches_init(LogThreadedSourceDriver *s);
+void threatq_compat_close_batch(LogThreadedSourceDriver *s);
+
 /* cfg_persist_config_add(): 3.38 has a force argument (FALSE here: a duplicate name is an error and value is destroyed) */
 void threatq_compat_persist_config_add(GlobalConfig *cfg, const gchar *name, gpointer value, GDestroyNotify destroy);
 

@@ -396,6 +396,8 @@ _fetch(LogThreadedFetcherDriver *s)
 {
   ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
 
+  /* what the last fetch() posted, its returned message included, goes on as one batch */
+  threatq_compat_close_batch(&self->super.super);
   while (!_has_pending(self))
     {
       self->page = threatq_reader_take(self->reader, g_steal_pointer(&self->page));
@@ -421,6 +423,8 @@ _thread_deinit(LogThreadedFetcherDriver *s)
 {
   ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
 
+  /* the thread must not end with an open batch (4.x asserts it) */
+  threatq_compat_close_batch(&self->super.super);
   threatq_reader_request_stop(self->reader);
   threatq_reader_join(self->reader);
   /* not posted, so not acknowledged: the stored cursor still covers them */
@@ -518,6 +522,7 @@ _init(LogPipe *s)
 
   if (!log_threaded_fetcher_driver_init_method(s))
     return FALSE;
+  threatq_compat_batches_init(&self->super.super);
 
   self->reader_options.mapper_options = &self->mapper_options;
   self->reader_options.stats = &self->stats;
