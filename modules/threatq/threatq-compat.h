@@ -82,10 +82,12 @@ void threatq_compat_parser_clone_settings(LogParser *self, LogParser *cloned);
  * posts a batch at a time, and wakes its consumer once a batch.  By default
  * a threaded source closes a batch after every message, which woke the
  * destination (and the main loop) once an indicator.  threatq() closes them
- * itself, at the start of every fetch(): what one fetch() posted (a burst,
- * up to the window) goes on as one batch.  The message fetch() returns is
- * posted after it and waits for the next fetch(), so with a window of one
- * message (never acknowledged, never a next fetch()) the default stays.
+ * itself: after the burst a fetch() posts (up to the window), and at the
+ * start of the next fetch() for the one message fetch() returns, which the
+ * framework posts after it.  That message waits in an open batch until then;
+ * the rest of the window is closed, so acknowledgements come and wake the
+ * fetcher.  With a window of one message nothing else would be in flight,
+ * so there the default stays.
  * 3.38 has no batches: both are no-ops there.  close_batch: fetcher thread.
  */
 /* after the driver's init (the worker and its window exist), before the workers start */

@@ -379,6 +379,12 @@ _hand_out_pending(ThreatqSourceDriver *self)
       _bookmark(self, FALSE);
       threatq_compat_post(&self->super.super, burst[i]);
     }
+  /*
+   * Closed here, so that only the returned message waits for the next
+   * fetch(): the burst fills the window, and a window full of messages in an
+   * open batch would never be acknowledged.
+   */
+  threatq_compat_close_batch(&self->super.super);
   /* the bookmark of the message returned is taken up when the framework posts it */
   _bookmark(self, page_done);
   return (LogThreadedFetchResult) { THREADED_FETCH_SUCCESS, burst[count - 1] };
@@ -396,7 +402,7 @@ _fetch(LogThreadedFetcherDriver *s)
 {
   ThreatqSourceDriver *self = (ThreatqSourceDriver *) s;
 
-  /* what the last fetch() posted, its returned message included, goes on as one batch */
+  /* the message the last fetch() returned (the framework posted it after the call) */
   threatq_compat_close_batch(&self->super.super);
   while (!_has_pending(self))
     {

@@ -222,6 +222,23 @@ class FifoReader:
         os.close(self.fd)
 
 
+@pytest.mark.parametrize("iw", [1, 2, 3, 100])
+def test_every_window_size_delivers_the_whole_collection(emulator_factory, syslog_ng, iw):
+    """Bursts fill the window; on 4.x the source closes its own batches, and a
+    window whose messages all waited in an open batch would never be
+    acknowledged: the sync would stop at the first full window."""
+    n = 250
+    emu = emulator_factory(indicators=n)
+    out = syslog_ng.dir / "out.ndjson"
+    syslog_ng.start(make_config(base_source_opts(emu, COLLECTION, page_size=7, log_iw_size=iw), out))
+    syslog_ng.wait_for(lambda: threatq_counters(syslog_ng).get("last_sync", 0) > 0, timeout=60,
+                       message="the first sync to complete with log-iw-size(%d)" % iw)
+    ids = out_ids(out)
+    assert len(ids) == n and len(set(ids)) == n, (len(ids), len(set(ids)))
+    assert threatq_counters(syslog_ng)["processed"] == n
+    syslog_ng.stop()
+
+
 def test_stalled_destination_holds_the_fetcher_back(emulator_factory, syslog_ng):
     iw, page, n = 100, 25, 300
     emu = emulator_factory(indicators=n)
