@@ -29,6 +29,8 @@ threatq_ecs_field_name(ThreatqEcsField field)
   return field > THREATQ_ECS_NAMED && field < THREATQ_ECS_FIELD_COUNT ? ecs_field_names[field] : NULL;
 }
 
+static void _init_fixed_keys(void);
+
 static void
 _init_ecs_fields(void)
 {
@@ -52,6 +54,7 @@ _init_ecs_fields(void)
     }
   for (guint i = 0; i < count; i++)
     ecs_field_ranks[order[i]] = (guint8) (i + 1);
+  _init_fixed_keys();
   g_once_init_leave(&initialised, 1);
 }
 
@@ -604,6 +607,8 @@ _append_value(GString *out, const ThreatqField *field)
 
 /* the previous name's dots the renderer remembers; a name with more has its shared prefix scanned for them */
 #define MAX_RENDER_DOTS 32
+/* the most dots a fixed ECS name has (threat.indicator.file.hash.sha256: 4) */
+#define MAX_FIXED_DOTS 8
 
 /* how many bytes name and previous (both NUL-terminated) start with: up to the first difference or NUL */
 static inline gsize
@@ -627,6 +632,151 @@ _shared_prefix(const gchar *name, gsize name_length, const gchar *previous, gsiz
 }
 
 /*
+ * A fixed name's keys as the renderer writes them, e.g. "threat":{"indicator":{"ip":
+ * rendered once: escaping ~47 known key components per indicator was a tenth
+ * of the process's instructions.  starts[k] is where component k's key begins.
+ */
+typedef struct
+{
+  gchar *json;
+  guint32 json_length;
+  guint32 depth;                          /* the name's dots */
+  guint32 dots[MAX_FIXED_DOTS];           /* where they are in the name */
+  guint32 starts[MAX_FIXED_DOTS + 1];
+} FixedKeys;
+
+static FixedKeys fixed_keys[THREATQ_ECS_FIELD_COUNT];
+/* the components a fixed field shares with the fixed field rendered before it: [previous][field] */
+static guint8 fixed_common[THREATQ_ECS_FIELD_COUNT][THREATQ_ECS_FIELD_COUNT];
+
+/* the components (each with its '.') name shares with previous, whose dots are given */
+static guint
+_common_of_fixed(const gchar *name, const FixedKeys *previous_keys, const gchar *previous)
+{
+  gsize shared = _shared_prefix(name, strlen(name), previous, strlen(previous));
+  guint common = 0;
+
+  while (common < previous_keys->depth && previous_keys->dots[common] < shared)
+    common++;
+  return common;
+}
+
+static void _append_key(GString *out, const gchar *text, gsize length);
+
+/* with the same _append_key() as a run-time name: the bytes cannot differ */
+static void
+_init_fixed_keys(void)
+{
+  GString *json = g_string_new(NULL);
+
+  for (guint field = THREATQ_ECS_NAMED + 1; field < THREATQ_ECS_FIELD_COUNT; field++)
+    {
+      FixedKeys *keys = &fixed_keys[field];
+      const gchar *name = ecs_field_names[field], *rest = name, *dot;
+
+      g_string_truncate(json, 0);
+      for (; (dot = strchr(rest, '.')); rest = dot + 1, keys->depth++)
+        {
+          g_assert(keys->depth < MAX_FIXED_DOTS);
+          keys->dots[keys->depth] = (guint32) (dot - name);
+          keys->starts[keys->depth] = (guint32) json->len;
+          _append_key(json, rest, (gsize) (dot - rest));
+          g_string_append_c(json, '{');
+        }
+      keys->starts[keys->depth] = (guint32) json->len;
+      _append_key(json, rest, strlen(rest));
+      keys->json_length = (guint32) json->len;
+      keys->json = g_strndup(json->str, json->len);
+    }
+  g_string_free(json, TRUE);
+  for (guint previous = THREATQ_ECS_NAMED + 1; previous < THREATQ_ECS_FIELD_COUNT; previous++)
+    for (guint field = THREATQ_ECS_NAMED + 1; field < THREATQ_ECS_FIELD_COUNT; field++)
+      fixed_common[previous][field] = (guint8) _common_of_fixed(ecs_field_names[field], &fixed_keys[previous],
+                                                                ecs_field_names[previous]);
+}
+
+/* what the renderer remembers of the field before: its name and where that name's dots are */
+typedef struct
+{
+  const gchar *name;
+  gsize length;
+  guint depth;
+  guint8 id;                              /* THREATQ_ECS_NAMED unless a fixed field with its fixed name */
+  guint32 dots[MAX_RENDER_DOTS];          /* if depth <= MAX_RENDER_DOTS */
+} RenderPrevious;
+
+static inline guint8
+_fixed_id(const ThreatqField *field)
+{
+  /* a hand-made field could carry an id with some other name: only the fixed name has fixed keys */
+  return field->id != THREATQ_ECS_NAMED && field->name == ecs_field_names[field->id] ? field->id : THREATQ_ECS_NAMED;
+}
+
+/* the components (each with its '.') both names start with; *rest: where name's others begin */
+static guint
+_common_components(const RenderPrevious *previous, const ThreatqField *field, guint8 id, const gchar **rest)
+{
+  const gchar *name = field->name;
+  guint common = 0;
+
+  if (id != THREATQ_ECS_NAMED && previous->id != THREATQ_ECS_NAMED)
+    {
+      common = fixed_common[previous->id][id];
+      *rest = common ? name + fixed_keys[id].dots[common - 1] + 1 : name;
+      return common;
+    }
+  gsize shared = _shared_prefix(name, field->name_length, previous->name, previous->length);
+  *rest = name;
+  if (previous->depth <= MAX_RENDER_DOTS)
+    {
+      while (common < previous->depth && previous->dots[common] < shared)
+        common++;
+      if (common)
+        *rest = name + previous->dots[common - 1] + 1;
+      return common;
+    }
+  for (gsize k = 0; k < shared; k++)
+    if (name[k] == '.')
+      {
+        common++;
+        *rest = name + k + 1;
+      }
+  return common;
+}
+
+/* the keys from component common on (opening the objects), remembering where the dots are */
+static void
+_append_path(GString *out, RenderPrevious *previous, const ThreatqField *field, guint8 id, guint common,
+             const gchar *rest)
+{
+  const gchar *name = field->name, *end = name + field->name_length, *dot;
+  guint depth = common;
+
+  if (id != THREATQ_ECS_NAMED)
+    {
+      const FixedKeys *keys = &fixed_keys[id];
+      _append(out, keys->json + keys->starts[common], keys->json_length - keys->starts[common]);
+      memcpy(previous->dots, keys->dots, keys->depth * sizeof(guint32));
+      depth = keys->depth;
+    }
+  else
+    {
+      for (; (dot = memchr(rest, '.', (gsize) (end - rest))); rest = dot + 1, depth++)
+        {
+          if (depth < MAX_RENDER_DOTS)
+            previous->dots[depth] = (guint32) (dot - name);
+          _append_key(out, rest, (gsize) (dot - rest));
+          _append_c(out, '{');
+        }
+      _append_key(out, rest, (gsize) (end - rest));
+    }
+  previous->name = name;
+  previous->length = field->name_length;
+  previous->depth = depth;
+  previous->id = id;
+}
+
+/*
  * Fields are sorted one dotted component at a time, so the objects a field
  * shares with the one before it are exactly the components both names start
  * with: close the previous field's other objects, open this one's.  The
@@ -635,60 +785,25 @@ _shared_prefix(const gchar *name, gsize name_length, const gchar *previous, gsiz
 void
 threatq_document_render(const ThreatqDocument *self, GString *out)
 {
-  const gchar *previous = "";
-  gsize previous_length = 0;
-  guint previous_depth = 0;
-  guint32 dots[MAX_RENDER_DOTS];          /* where the previous name's dots are, if it has no more */
+  RenderPrevious previous = { .name = "", .length = 0, .depth = 0, .id = THREATQ_ECS_NAMED };
 
+  _init_ecs_fields();
   _append_c(out, '{');
   for (guint i = 0; i < self->field_count; i++)
     {
       const ThreatqField *field = &self->fields[i];
-      const gchar *name = field->name;
-      const gchar *end = name + field->name_length;
+      guint8 id = _fixed_id(field);
+      const gchar *rest;
+      guint common = _common_components(&previous, field, id, &rest);
 
-      /* the components (each with its '.') both names start with */
-      gsize shared = _shared_prefix(name, field->name_length, previous, previous_length);
-      guint common = 0;
-      const gchar *rest = name;
-      if (previous_depth <= MAX_RENDER_DOTS)
-        {
-          while (common < previous_depth && dots[common] < shared)
-            common++;
-          if (common)
-            rest = name + dots[common - 1] + 1;
-        }
-      else
-        {
-          for (gsize k = 0; k < shared; k++)
-            if (name[k] == '.')
-              {
-                common++;
-                rest = name + k + 1;
-              }
-        }
-
-      for (guint level = previous_depth; level > common; level--)
+      for (guint level = previous.depth; level > common; level--)
         _append_c(out, '}');
       if (i > 0)
         _append_c(out, ',');
-
-      guint depth = common;
-      for (const gchar *dot; (dot = memchr(rest, '.', (gsize) (end - rest))); rest = dot + 1, depth++)
-        {
-          if (depth < MAX_RENDER_DOTS)
-            dots[depth] = (guint32) (dot - name);
-          _append_key(out, rest, (gsize) (dot - rest));
-          _append_c(out, '{');
-        }
-      _append_key(out, rest, (gsize) (end - rest));
+      _append_path(out, &previous, field, id, common, rest);
       _append_value(out, field);
-
-      previous = name;
-      previous_length = field->name_length;
-      previous_depth = depth;
     }
-  for (guint level = previous_depth; level > 0; level--)
+  for (guint level = previous.depth; level > 0; level--)
     _append_c(out, '}');
   _append_c(out, '}');
   out->str[out->len] = '\0';
