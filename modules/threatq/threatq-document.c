@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threatq-document.h"
 #include "threatq-json-events.h"
+#include "threatq-string.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -463,33 +464,6 @@ static const guint8 escapes[256] =
 };
 
 
-/* room for length more bytes; returns where they go (out->len is not moved) */
-static inline gchar *
-_reserve(GString *out, gsize length)
-{
-  if (out->len + length + 1 > out->allocated_len)
-    {
-      gsize used = out->len;
-      g_string_set_size(out, used + length);
-      out->len = used;
-    }
-  return out->str + out->len;
-}
-
-static inline void
-_append(GString *out, const gchar *text, gsize length)
-{
-  memcpy(_reserve(out, length), text, length);
-  out->len += length;
-}
-
-static inline void
-_append_c(GString *out, gchar c)
-{
-  *_reserve(out, 1) = c;
-  out->len++;
-}
-
 /*
  * Room for the worst case (every byte a \u00XX escape) is reserved a chunk
  * of input at a time: a long value grows the buffer by what it needs, not by
@@ -531,7 +505,7 @@ _append_json_string(GString *out, const gchar *text, gsize length)
 {
   const guchar *p = (const guchar *) text, *end = p + length;
   const guchar *chunk_end = p + MIN(length, JSON_CHUNK);
-  gchar *o = _reserve(out, (gsize) (chunk_end - p) * 6 + 2 + 8);
+  gchar *o = threatq_string_reserve(out, (gsize) (chunk_end - p) * 6 + 2 + 8);
   gchar *start = o;
 
   *o++ = '"';
@@ -560,7 +534,7 @@ _append_json_string(GString *out, const gchar *text, gsize length)
         break;
       out->len += (gsize) (o - start);
       chunk_end = p + MIN((gsize) (end - p), JSON_CHUNK);
-      o = start = _reserve(out, (gsize) (chunk_end - p) * 6 + 2 + 8);
+      o = start = threatq_string_reserve(out, (gsize) (chunk_end - p) * 6 + 2 + 8);
     }
   *o++ = '"';
   out->len += (gsize) (o - start);
@@ -576,7 +550,7 @@ static void
 _append_key(GString *out, const gchar *text, gsize length)
 {
   _append_json_string(out, text, length);
-  _append_c(out, ':');
+  threatq_string_append_c(out, ':');
 }
 
 static void
@@ -589,18 +563,18 @@ _append_value(GString *out, const ThreatqField *field)
       break;
     case THREATQ_FIELD_INTEGER:
     case THREATQ_FIELD_NUMBER:
-      _append(out, field->text, field->text_length);
+      threatq_string_append(out, field->text, field->text_length);
       break;
     case THREATQ_FIELD_LIST:
-      _append_c(out, '[');
+      threatq_string_append_c(out, '[');
       for (guint j = 0; j < field->item_count; j++)
         {
           const gchar *item = field->items[j];
           if (j > 0)
-            _append_c(out, ',');
+            threatq_string_append_c(out, ',');
           _append_json_string(out, item, strlen(item));
         }
-      _append_c(out, ']');
+      threatq_string_append_c(out, ']');
       break;
     }
 }
@@ -755,7 +729,7 @@ _append_path(GString *out, RenderPrevious *previous, const ThreatqField *field, 
   if (id != THREATQ_ECS_NAMED)
     {
       const FixedKeys *keys = &fixed_keys[id];
-      _append(out, keys->json + keys->starts[common], keys->json_length - keys->starts[common]);
+      threatq_string_append(out, keys->json + keys->starts[common], keys->json_length - keys->starts[common]);
       memcpy(previous->dots, keys->dots, keys->depth * sizeof(guint32));
       depth = keys->depth;
     }
@@ -766,7 +740,7 @@ _append_path(GString *out, RenderPrevious *previous, const ThreatqField *field, 
           if (depth < MAX_RENDER_DOTS)
             previous->dots[depth] = (guint32) (dot - name);
           _append_key(out, rest, (gsize) (dot - rest));
-          _append_c(out, '{');
+          threatq_string_append_c(out, '{');
         }
       _append_key(out, rest, (gsize) (end - rest));
     }
@@ -788,7 +762,7 @@ threatq_document_render(const ThreatqDocument *self, GString *out)
   RenderPrevious previous = { .name = "", .length = 0, .depth = 0, .id = THREATQ_ECS_NAMED };
 
   _init_ecs_fields();
-  _append_c(out, '{');
+  threatq_string_append_c(out, '{');
   for (guint i = 0; i < self->field_count; i++)
     {
       const ThreatqField *field = &self->fields[i];
@@ -797,15 +771,15 @@ threatq_document_render(const ThreatqDocument *self, GString *out)
       guint common = _common_components(&previous, field, id, &rest);
 
       for (guint level = previous.depth; level > common; level--)
-        _append_c(out, '}');
+        threatq_string_append_c(out, '}');
       if (i > 0)
-        _append_c(out, ',');
+        threatq_string_append_c(out, ',');
       _append_path(out, &previous, field, id, common, rest);
       _append_value(out, field);
     }
   for (guint level = previous.depth; level > 0; level--)
-    _append_c(out, '}');
-  _append_c(out, '}');
+    threatq_string_append_c(out, '}');
+  threatq_string_append_c(out, '}');
   out->str[out->len] = '\0';
 }
 

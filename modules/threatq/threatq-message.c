@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threatq-message.h"
 #include "threatq-compat.h"
+#include "threatq-string.h"
 #include "str-repr/encode.h"
 #include "messages.h"
 
@@ -183,36 +184,35 @@ static const guint8 item_bytes[256] =
   ['"'] = COMPLEX_BYTE, ['\''] = COMPLEX_BYTE, ['\\'] = COMPLEX_BYTE, [' '] = SPACED_BYTE, [','] = SPACED_BYTE,
 };
 
+/* what str_repr_encode_append() would make of item; *length: its bytes (measured on the way) */
 static ItemShape
-_item_shape(const gchar *item)
+_item_shape(const gchar *item, gsize *length)
 {
-  guint8 spaced = 0;
+  guint8 kinds = 0;
   const guchar *c = (const guchar *) item;
 
-  if (!*c)
-    return ITEM_COMPLEX;
   for (; *c; c++)
-    {
-      guint8 kind = item_bytes[*c];
-      if (kind == COMPLEX_BYTE)
-        return ITEM_COMPLEX;
-      spaced |= kind;
-    }
-  return spaced ? ITEM_SPACED : ITEM_BARE;
+    kinds |= item_bytes[*c];
+  *length = (gsize) (c - (const guchar *) item);
+  if (*length == 0 || (kinds & COMPLEX_BYTE))
+    return ITEM_COMPLEX;
+  return kinds ? ITEM_SPACED : ITEM_BARE;
 }
 
 static void
 _encode_item(GString *buffer, const gchar *item)
 {
-  switch (_item_shape(item))
+  gsize length;
+
+  switch (_item_shape(item, &length))
     {
     case ITEM_BARE:
-      g_string_append(buffer, item);
+      threatq_string_append(buffer, item, length);
       break;
     case ITEM_SPACED:
-      g_string_append_c(buffer, '"');
-      g_string_append(buffer, item);
-      g_string_append_c(buffer, '"');
+      threatq_string_append_c(buffer, '"');
+      threatq_string_append(buffer, item, length);
+      threatq_string_append_c(buffer, '"');
       break;
     default:
       str_repr_encode_append(buffer, item, -1, ",");
@@ -229,9 +229,11 @@ _encode_list(ThreatqMessageFactory *self, const ThreatqField *list, gsize *lengt
   for (guint i = 0; i < list->item_count; i++)
     {
       if (i > 0)
-        g_string_append_c(buffer, ',');
+        threatq_string_append_c(buffer, ',');
       _encode_item(buffer, list->items[i]);
     }
+  /* the threatq_string_ appends leave the NUL to whoever reads the buffer as a string */
+  buffer->str[buffer->len] = '\0';
   *length = buffer->len;
   return buffer->str;
 }
