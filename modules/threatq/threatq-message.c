@@ -11,6 +11,8 @@
 #define MAX_KEPT_BUFFER (1024 * 1024)
 #define INITIAL_JSON_BUFFER 8192
 #define INITIAL_LIST_BUFFER 256
+/* recently used attribute names, direct-mapped by a hash of a few bytes (a power of two) */
+#define RECENT_NAMES 64
 /* how much of a refused name the log shows */
 #define LOGGED_NAME_LENGTH 100
 
@@ -34,9 +36,17 @@ typedef enum
  * field names repeat from one indicator to the next, so remember them: the
  * fixed ones by number, attribute names (free text) in a table.
  */
+typedef struct
+{
+  const gchar *name;          /* a key of handles (lives as long as the table), or NULL */
+  gsize length;
+  NVHandle handle;
+} RecentName;
+
 struct _ThreatqMessageFactory
 {
   NVHandle fixed_handles[THREATQ_ECS_FIELD_COUNT];
+  RecentName recent[RECENT_NAMES];
   GHashTable *handles;        /* attribute field name -> NVHandle, or 0 for a refused name */
   guint refusals;             /* the 0 entries in handles */
   gboolean logged[REFUSED_KINDS];
@@ -138,15 +148,32 @@ _log_refusal(ThreatqMessageFactory *self, RefusedKind kind, const gchar *name, g
   g_free(shown);
 }
 
-static NVHandle
-_handle(ThreatqMessageFactory *self, const ThreatqField *field)
+/*
+ * Hashing and comparing a whole "threatq.attributes.*" name in the table took
+ * ~380 instructions a field; the same few names come with indicator after
+ * indicator, so a slot chosen by the length and two bytes mostly has it.
+ */
+static inline RecentName *
+_recent_slot(ThreatqMessageFactory *self, const ThreatqField *field)
 {
-  if (field->id != THREATQ_ECS_NAMED)
-    return self->fixed_handles[field->id];
+  const guchar *name = (const guchar *) field->name;
+  gsize length = field->name_length;
+  guint hash = (guint) length * 31u + name[length - 1] * 7u + name[length / 2 + length / 4];
 
-  gpointer cached;
-  if (g_hash_table_lookup_extended(self->handles, field->name, NULL, &cached))
-    return GPOINTER_TO_UINT(cached);
+  return &self->recent[hash & (RECENT_NAMES - 1)];
+}
+
+/* the handle of an attribute name: the process-wide one, cached in the factory */
+static NVHandle
+_named_handle(ThreatqMessageFactory *self, const ThreatqField *field)
+{
+  gpointer key, cached;
+  if (g_hash_table_lookup_extended(self->handles, field->name, &key, &cached))
+    {
+      RecentName *recent = _recent_slot(self, field);
+      *recent = (RecentName) { key, field->name_length, GPOINTER_TO_UINT(cached) };
+      return GPOINTER_TO_UINT(cached);
+    }
 
   RefusedKind refused;
   NVHandle handle = _register(field->name, field->name_length, &refused);
@@ -159,6 +186,19 @@ _handle(ThreatqMessageFactory *self, const ThreatqField *field)
     }
   g_hash_table_insert(self->handles, g_strndup(field->name, field->name_length), GUINT_TO_POINTER(handle));
   return handle;
+}
+
+static NVHandle
+_handle(ThreatqMessageFactory *self, const ThreatqField *field)
+{
+  if (field->id != THREATQ_ECS_NAMED)
+    return self->fixed_handles[field->id];
+
+  const RecentName *recent = field->name_length ? _recent_slot(self, field) : NULL;
+  if (recent && recent->name && recent->length == field->name_length
+      && memcmp(recent->name, field->name, field->name_length) == 0)
+    return recent->handle;
+  return _named_handle(self, field);
 }
 
 typedef enum
