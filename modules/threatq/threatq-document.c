@@ -106,7 +106,6 @@ struct _ThreatqDocumentBuilder
   guint field_count;
   guint field_capacity;
   GArray *items;                /* Item, in the order appended */
-  GPtrArray *sorted;            /* ThreatqField * into fields */
   GArray *item_fill;            /* guint per field: items placed so far */
   GHashTable *named_lists;      /* name -> ThreatqList + 1, once a document has many */
   guint named_count;
@@ -148,7 +147,6 @@ threatq_document_builder_new(void)
   self->field_capacity = 64;
   self->fields = g_new(ThreatqField, self->field_capacity);
   self->items = g_array_sized_new(FALSE, FALSE, sizeof(Item), 32);
-  self->sorted = g_ptr_array_sized_new(64);
   self->item_fill = g_array_sized_new(FALSE, TRUE, sizeof(guint), 64);
   self->named_lists = g_hash_table_new(g_str_hash, g_str_equal);
   self->distinct = g_hash_table_new(_distinct_hash, _distinct_equal);
@@ -162,7 +160,6 @@ threatq_document_builder_free(ThreatqDocumentBuilder *self)
     return;
   g_free(self->fields);
   g_array_free(self->items, TRUE);
-  g_ptr_array_free(self->sorted, TRUE);
   g_array_free(self->item_fill, TRUE);
   g_hash_table_destroy(self->named_lists);
   g_hash_table_destroy(self->distinct);
@@ -385,46 +382,41 @@ threatq_document_append_distinct_item(ThreatqDocumentBuilder *self, ThreatqList 
 }
 
 static int
-_compare_field_pointers(const void *a, const void *b)
+_compare_fields_qsort(const void *a, const void *b)
 {
-  return _compare_fields(*(ThreatqField *const *) a, *(ThreatqField *const *) b);
+  return _compare_fields(a, b);
 }
 
 /*
  * The mapper adds fields nearly in order: an insertion sort is then a single
- * pass.  A server decides the order of attribute names, though, and names
- * that each sort to the front would make it quadratic: past a budget of
- * moves, the rest is left to qsort (n log n).
+ * pass, in place (the fields are copied out whole once, sorted).  A server
+ * decides the order of attribute names, though, and names that each sort to
+ * the front would make it quadratic: past a budget of moves, the rest is
+ * left to qsort (n log n).
  */
 static void
 _sort_fields(ThreatqDocumentBuilder *self)
 {
-  GPtrArray *sorted = self->sorted;
+  ThreatqField *fields = self->fields;
   gsize budget = 8 * (gsize) self->field_count + 64;
 
-  g_ptr_array_set_size(sorted, self->field_count);
-  gpointer *pdata = sorted->pdata;
-  for (guint i = 0; i < self->field_count; i++)
-    pdata[i] = &self->fields[i];
-
-  for (guint i = 1; i < sorted->len; i++)
+  for (guint i = 1; i < self->field_count; i++)
     {
-      ThreatqField *field = pdata[i];
+      if (G_LIKELY(_compare_fields(&fields[i - 1], &fields[i]) <= 0))
+        continue;
+      ThreatqField field = fields[i];
       guint j = i;
-      while (j > 0 && _compare_fields(pdata[j - 1], field) > 0)
+      while (j > 0 && _compare_fields(&fields[j - 1], &field) > 0)
         {
-          pdata[j] = pdata[j - 1];
+          fields[j] = fields[j - 1];
           j--;
         }
-      pdata[j] = field;
-      if (G_UNLIKELY(j != i))
+      fields[j] = field;
+      budget -= MIN(budget, (gsize) (i - j));
+      if (budget == 0)
         {
-          budget -= MIN(budget, (gsize) (i - j));
-          if (budget == 0)
-            {
-              qsort(pdata, sorted->len, sizeof(gpointer), _compare_field_pointers);
-              return;
-            }
+          qsort(fields, self->field_count, sizeof(ThreatqField), _compare_fields_qsort);
+          return;
         }
     }
 }
@@ -803,15 +795,15 @@ threatq_document_finish(ThreatqDocumentBuilder *self, gint64 timestamp)
   ThreatqArena *arena = self->arena;
   ThreatqDocument *document = threatq_arena_alloc(arena, sizeof(ThreatqDocument));
 
-  _sort_fields(self);
+  /* items find their list by its place in fields: before the sort moves it */
   _place_items(self);
+  _sort_fields(self);
 
-  ThreatqField *fields = threatq_arena_alloc(arena, MAX(self->sorted->len, 1) * sizeof(ThreatqField));
-  for (guint i = 0; i < self->sorted->len; i++)
-    fields[i] = *(const ThreatqField *) g_ptr_array_index(self->sorted, i);
+  ThreatqField *fields = threatq_arena_alloc(arena, MAX(self->field_count, 1) * sizeof(ThreatqField));
+  memcpy(fields, self->fields, self->field_count * sizeof(ThreatqField));
 
   document->fields = fields;
-  document->field_count = self->sorted->len;
+  document->field_count = self->field_count;
   document->timestamp = timestamp;
   document->json = NULL;
   document->json_length = 0;
