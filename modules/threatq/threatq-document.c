@@ -109,6 +109,7 @@ struct _ThreatqDocumentBuilder
   GArray *item_fill;            /* guint per field: items placed so far */
   GHashTable *named_lists;      /* name -> ThreatqList + 1, once a document has many */
   guint named_count;
+  ThreatqList named[MAX_SCANNED_NAMED_LISTS];   /* the named lists, while there are no more than these */
   GHashTable *distinct;         /* DistinctKey set of items[0 .. distinct_upto), once a document has many */
   guint distinct_upto;
 };
@@ -286,7 +287,9 @@ threatq_document_add_named_list(ThreatqDocumentBuilder *self, const gchar *name,
   field->name = threatq_arena_strndup(self->arena, name, length);
   field->name_length = (guint32) length;
   self->named_count++;
-  if (self->named_count == MAX_SCANNED_NAMED_LISTS + 1)
+  if (self->named_count <= MAX_SCANNED_NAMED_LISTS)
+    self->named[self->named_count - 1] = list;
+  else if (self->named_count == MAX_SCANNED_NAMED_LISTS + 1)
     {
       /* from here on, look names up in the table: put the earlier ones in */
       for (guint i = 0; i < self->field_count; i++)
@@ -310,15 +313,13 @@ threatq_document_lookup_list(ThreatqDocumentBuilder *self, const gchar *name, Th
       *list = found - 1;
       return found != 0;
     }
-  for (guint i = 0; i < self->field_count; i++)
-    {
-      const ThreatqField *field = &self->fields[i];
-      if (field->id == THREATQ_ECS_NAMED && strcmp(field->name, name) == 0)
-        {
-          *list = i;
-          return TRUE;
-        }
-    }
+  /* only named lists carry a run-time name: the fixed fields need not be looked at */
+  for (guint i = 0; i < self->named_count; i++)
+    if (strcmp(self->fields[self->named[i]].name, name) == 0)
+      {
+        *list = self->named[i];
+        return TRUE;
+      }
   return FALSE;
 }
 
