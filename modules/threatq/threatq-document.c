@@ -105,7 +105,9 @@ struct _ThreatqDocumentBuilder
   ThreatqField *fields;         /* in the order added */
   guint field_count;
   guint field_capacity;
-  GArray *items;                /* Item, in the order appended */
+  Item *items;                  /* in the order appended: appending is the per-item work, no call */
+  guint item_count;
+  guint item_capacity;
   GArray *item_fill;            /* guint per field: items placed so far */
   GHashTable *named_lists;      /* name -> ThreatqList + 1, once a document has many */
   guint named_count;
@@ -147,7 +149,8 @@ threatq_document_builder_new(void)
   _init_ecs_fields();
   self->field_capacity = 64;
   self->fields = g_new(ThreatqField, self->field_capacity);
-  self->items = g_array_sized_new(FALSE, FALSE, sizeof(Item), 32);
+  self->item_capacity = 32;
+  self->items = g_new(Item, self->item_capacity);
   self->item_fill = g_array_sized_new(FALSE, TRUE, sizeof(guint), 64);
   self->named_lists = g_hash_table_new(g_str_hash, g_str_equal);
   self->distinct = g_hash_table_new(_distinct_hash, _distinct_equal);
@@ -160,7 +163,7 @@ threatq_document_builder_free(ThreatqDocumentBuilder *self)
   if (!self)
     return;
   g_free(self->fields);
-  g_array_free(self->items, TRUE);
+  g_free(self->items);
   g_array_free(self->item_fill, TRUE);
   g_hash_table_destroy(self->named_lists);
   g_hash_table_destroy(self->distinct);
@@ -172,7 +175,7 @@ threatq_document_begin(ThreatqDocumentBuilder *self, ThreatqArena *arena)
 {
   self->arena = arena;
   self->field_count = 0;
-  g_array_set_size(self->items, 0);
+  self->item_count = 0;
   if (self->named_count > MAX_SCANNED_NAMED_LISTS)
     g_hash_table_remove_all(self->named_lists);
   self->named_count = 0;
@@ -326,9 +329,12 @@ threatq_document_lookup_list(ThreatqDocumentBuilder *self, const gchar *name, Th
 void
 threatq_document_append_item_ref(ThreatqDocumentBuilder *self, ThreatqList list, const gchar *item)
 {
-  Item entry = { list, item };
-
-  g_array_append_val(self->items, entry);
+  if (G_UNLIKELY(self->item_count == self->item_capacity))
+    {
+      self->item_capacity *= 2;
+      self->items = g_renew(Item, self->items, self->item_capacity);
+    }
+  self->items[self->item_count++] = (Item) { list, item };
   self->fields[list].item_count++;
 }
 
@@ -342,9 +348,9 @@ threatq_document_append_item(ThreatqDocumentBuilder *self, ThreatqList list, con
 static void
 _index_items(ThreatqDocumentBuilder *self)
 {
-  for (; self->distinct_upto < self->items->len; self->distinct_upto++)
+  for (; self->distinct_upto < self->item_count; self->distinct_upto++)
     {
-      const Item *item = &g_array_index(self->items, Item, self->distinct_upto);
+      const Item *item = &self->items[self->distinct_upto];
       DistinctKey *key = threatq_arena_alloc(self->arena, sizeof(DistinctKey));
       key->list = item->list;
       key->length = (guint32) strlen(item->text);
@@ -356,15 +362,15 @@ _index_items(ThreatqDocumentBuilder *self)
 static gboolean
 _has_item(ThreatqDocumentBuilder *self, ThreatqList list, const gchar *item, gsize length)
 {
-  if (self->items->len > MAX_SCANNED_ITEMS)
+  if (self->item_count > MAX_SCANNED_ITEMS)
     {
       DistinctKey key = { list, (guint32) length, item };
       _index_items(self);
       return g_hash_table_contains(self->distinct, &key);
     }
-  for (guint i = 0; i < self->items->len; i++)
+  for (guint i = 0; i < self->item_count; i++)
     {
-      const Item *existing = &g_array_index(self->items, Item, i);
+      const Item *existing = &self->items[i];
       if (existing->list == list && strncmp(existing->text, item, length) == 0 && existing->text[length] == '\0')
         return TRUE;
     }
@@ -436,9 +442,9 @@ _place_items(ThreatqDocumentBuilder *self)
       if (field->type == THREATQ_FIELD_LIST)
         field->items = threatq_arena_alloc(self->arena, MAX(field->item_count, 1) * sizeof(gchar *));
     }
-  for (guint i = 0; i < self->items->len; i++)
+  for (guint i = 0; i < self->item_count; i++)
     {
-      const Item *item = &g_array_index(self->items, Item, i);
+      const Item *item = &self->items[i];
       ThreatqField *field = &fields[item->list];
       guint *fill = &g_array_index(self->item_fill, guint, item->list);
       ((const gchar **) field->items)[(*fill)++] = item->text;
