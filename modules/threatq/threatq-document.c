@@ -108,7 +108,6 @@ struct _ThreatqDocumentBuilder
   Item *items;                  /* in the order appended: appending is the per-item work, no call */
   guint item_count;
   guint item_capacity;
-  GArray *item_fill;            /* guint per field: items placed so far */
   GHashTable *named_lists;      /* name -> ThreatqList + 1, once a document has many */
   guint named_count;
   ThreatqList named[MAX_SCANNED_NAMED_LISTS];   /* the named lists, while there are no more than these */
@@ -151,7 +150,6 @@ threatq_document_builder_new(void)
   self->fields = g_new(ThreatqField, self->field_capacity);
   self->item_capacity = 32;
   self->items = g_new(Item, self->item_capacity);
-  self->item_fill = g_array_sized_new(FALSE, TRUE, sizeof(guint), 64);
   self->named_lists = g_hash_table_new(g_str_hash, g_str_equal);
   self->distinct = g_hash_table_new(_distinct_hash, _distinct_equal);
   return self;
@@ -164,7 +162,6 @@ threatq_document_builder_free(ThreatqDocumentBuilder *self)
     return;
   g_free(self->fields);
   g_free(self->items);
-  g_array_free(self->item_fill, TRUE);
   g_hash_table_destroy(self->named_lists);
   g_hash_table_destroy(self->distinct);
   g_free(self);
@@ -434,20 +431,21 @@ _place_items(ThreatqDocumentBuilder *self)
 {
   ThreatqField *fields = self->fields;
 
-  g_array_set_size(self->item_fill, self->field_count);
+  /* each list's item_count counts its items again as they are placed: no separate fill counters */
   for (guint i = 0; i < self->field_count; i++)
     {
       ThreatqField *field = &fields[i];
-      g_array_index(self->item_fill, guint, i) = 0;
       if (field->type == THREATQ_FIELD_LIST)
-        field->items = threatq_arena_alloc(self->arena, MAX(field->item_count, 1) * sizeof(gchar *));
+        {
+          field->items = threatq_arena_alloc(self->arena, MAX(field->item_count, 1) * sizeof(gchar *));
+          field->item_count = 0;
+        }
     }
   for (guint i = 0; i < self->item_count; i++)
     {
       const Item *item = &self->items[i];
       ThreatqField *field = &fields[item->list];
-      guint *fill = &g_array_index(self->item_fill, guint, item->list);
-      ((const gchar **) field->items)[(*fill)++] = item->text;
+      ((const gchar **) field->items)[field->item_count++] = item->text;
     }
 }
 
