@@ -73,12 +73,35 @@ threatq_field_name_compare(const gchar *a, const gchar *b)
   return (gint) ca - (gint) cb;
 }
 
+/* how many bytes name and previous (both NUL-terminated) start with: up to the first difference or NUL */
+static inline gsize
+_shared_prefix(const gchar *name, gsize name_length, const gchar *previous, gsize previous_length)
+{
+  const guint64 ones = G_GUINT64_CONSTANT(0x0101010101010101);
+  const guint64 highs = G_GUINT64_CONSTANT(0x8080808080808080);
+  gsize limit = MIN(name_length, previous_length), k = 0;
+
+  for (; k + 8 <= limit; k += 8)
+    {
+      guint64 a, b;
+      memcpy(&a, name + k, 8);
+      memcpy(&b, previous + k, 8);
+      if (a != b || ((a - ones) & ~a & highs))
+        break;
+    }
+  while (name[k] && name[k] == previous[k])
+    k++;
+  return k;
+}
+
 static gint
 _compare_fields(const ThreatqField *a, const ThreatqField *b)
 {
   if (a->id != THREATQ_ECS_NAMED && b->id != THREATQ_ECS_NAMED)
     return (gint) ecs_field_ranks[a->id] - (gint) ecs_field_ranks[b->id];
-  return threatq_field_name_compare(a->name, b->name);
+  /* attribute names share "threatq.attributes.": skip what both start with a word at a time */
+  gsize shared = _shared_prefix(a->name, a->name_length, b->name, b->name_length);
+  return threatq_field_name_compare(a->name + shared, b->name + shared);
 }
 
 /* ---- the finished document ------------------------------------------- */
@@ -581,27 +604,6 @@ _append_value(GString *out, const ThreatqField *field)
 /* the most dots a fixed ECS name has (threat.indicator.file.hash.sha256: 4) */
 #define MAX_FIXED_DOTS 8
 
-/* how many bytes name and previous (both NUL-terminated) start with: up to the first difference or NUL */
-static inline gsize
-_shared_prefix(const gchar *name, gsize name_length, const gchar *previous, gsize previous_length)
-{
-  const guint64 ones = G_GUINT64_CONSTANT(0x0101010101010101);
-  const guint64 highs = G_GUINT64_CONSTANT(0x8080808080808080);
-  gsize limit = MIN(name_length, previous_length), k = 0;
-
-  for (; k + 8 <= limit; k += 8)
-    {
-      guint64 a, b;
-      memcpy(&a, name + k, 8);
-      memcpy(&b, previous + k, 8);
-      if (a != b || ((a - ones) & ~a & highs))
-        break;
-    }
-  while (name[k] && name[k] == previous[k])
-    k++;
-  return k;
-}
-
 /*
  * A fixed name's keys as the renderer writes them, e.g. "threat":{"indicator":{"ip":
  * rendered once: escaping ~47 known key components per indicator was a tenth
@@ -727,7 +729,8 @@ _append_path(GString *out, RenderPrevious *previous, const ThreatqField *field, 
     {
       const FixedKeys *keys = &fixed_keys[id];
       threatq_string_append(out, keys->json + keys->starts[common], keys->json_length - keys->starts[common]);
-      memcpy(previous->dots, keys->dots, keys->depth * sizeof(guint32));
+      /* all MAX_FIXED_DOTS: a copy of known size is a few moves, not a call */
+      memcpy(previous->dots, keys->dots, sizeof(keys->dots));
       depth = keys->depth;
     }
   else
