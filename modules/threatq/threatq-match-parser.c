@@ -91,9 +91,9 @@ _trim_buffer(GString **buffer)
 
 /*
  * Every field's value before the read section, so that it stays short.  A
- * field that names one value ("${SOURCEIP}", the usual case) is read in
- * place from the message, without formatting a copy: that was a sixth of
- * the parser's instructions a line.  The message is not changed before
+ * field that names one name-value pair ("${kv.obs}"; a macro such as
+ * ${SOURCEIP} is not one) is read in place from the message, without
+ * formatting a copy: that was a sixth of the parser's instructions a line.  The message is not changed before
  * _pin_hits(), so the pointers hold until then.
  */
 static void
