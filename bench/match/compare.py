@@ -30,6 +30,7 @@ Exit code 0 when every start wrote exactly L lines, every hit was right and (c) 
 import argparse
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -387,6 +388,28 @@ def med(runs, key):
     return statistics.median(vals) if vals else None
 
 
+def pair_interval(pairs, resamples=2000):
+    """A 95 % bootstrap interval of the median of the start-by-start ratios (fixed seed), or
+    (None, None) below 3 pairs.  On a shared VM one start's rate swings by 10 % or more, so one
+    ratio of medians can land on either side of a 5 % target."""
+    if len(pairs) < 3:
+        return None, None
+    rng = random.Random(15)
+    meds = sorted(statistics.median(rng.choice(pairs) for _ in pairs) for _ in range(resamples))
+    return meds[int(0.025 * resamples)], meds[int(0.975 * resamples) - 1]
+
+
+def verdict(low, high, target=0.95):
+    """MET or MISSED only when the whole interval is on one side of the target."""
+    if low is None:
+        return "NOT RESOLVED (fewer than 3 starts)"
+    if low >= target:
+        return "MET"
+    if high < target:
+        return "MISSED"
+    return "NOT RESOLVED (the interval holds %.2f: more starts narrow it)" % target
+
+
 def report(results, skipped, hits, n, lines, sync_info):
     print()
     print("%-28s %8s %8s %9s %11s %12s %9s" % ("start", "first", "last", "lines/s",
@@ -450,10 +473,11 @@ def report(results, skipped, hits, n, lines, sync_info):
     print("targets (reported, not asserted):")
     if base and results.get("c"):
         c_rate = med(results["c"], "rate")
-        ratio = c_rate / base
-        print("  (c) >= 0.95 x (a):  %s / %s = %.3f x  %s"
-              % (fmt(c_rate), fmt(base), ratio, "MET" if ratio >= 0.95 else "MISSED"))
         pairs = [c["rate"] / a["rate"] for a, c in zip(results["a"], results["c"])]
+        low, high = pair_interval(pairs)
+        print("  (c) >= 0.95 x (a):  %s / %s = %.3f x; median of the pairs %.3f, 95%% interval %s  %s"
+              % (fmt(c_rate), fmt(base), c_rate / base, statistics.median(pairs),
+                 "-" if low is None else "%.3f-%.3f" % (low, high), verdict(low, high)))
         print("    start by start (c #i / a #i, run back to back): %s"
               % ", ".join("%.3f" % p for p in pairs))
     for kind in ("b", "c"):

@@ -23,6 +23,12 @@
  * _add() on the writer's side, then an atomic publish), which a reader sees
  * complete.  The writer adds a key BEFORE it links the entry, so a reader
  * that can see the entry sees its bits: never a false "no".
+ *
+ * Beside the blocks: marks, a direct-indexed array of
+ * THREATQ_MATCH_FILTER_MARKS bits (16 KiB) with the same rules (set before
+ * a link, cleared only by a new filter).  The set marks the /8 and /16 of
+ * every address block, so that most addresses skip the region blocks above
+ * at the price of a load from a table that stays in cache.
  */
 typedef struct _ThreatqMatchFilter ThreatqMatchFilter;
 
@@ -31,6 +37,8 @@ ThreatqMatchFilter *threatq_match_filter_new(gsize capacity);
 void threatq_match_filter_add(ThreatqMatchFilter *self, guint32 place, guint32 hash);
 /* the same bits, not counted against the capacity: a mark that many keys share (a region's) */
 void threatq_match_filter_set(ThreatqMatchFilter *self, guint32 place, guint32 hash);
+/* index < THREATQ_MATCH_FILTER_MARKS */
+void threatq_match_filter_mark(ThreatqMatchFilter *self, guint32 index);
 
 /* writer side: keys added since creation (removals do not count down), and what it was sized for */
 gsize threatq_match_filter_added(const ThreatqMatchFilter *self);
@@ -39,10 +47,12 @@ gsize threatq_match_filter_size(const ThreatqMatchFilter *self);
 
 /* the readers' side, inline: a lookup asks once a present prefix length; fields private */
 #define THREATQ_MATCH_FILTER_BLOCK_WORDS 8
+#define THREATQ_MATCH_FILTER_MARKS (256 + 2 * 65536)
 
 struct _ThreatqMatchFilter
 {
   guint64 *blocks;              /* THREATQ_MATCH_FILTER_BLOCK_WORDS words a block, aligned to a cache line */
+  guint64 *marks;               /* THREATQ_MATCH_FILTER_MARKS bits, after the blocks */
   gsize block_count;
   gsize capacity;
   gsize added;
@@ -71,6 +81,12 @@ threatq_match_filter_prefetch(const ThreatqMatchFilter *self, guint32 place)
 }
 
 /* the bit of word i the hash asks for that the block lacks (0 when set) */
+static inline gboolean
+threatq_match_filter_marked(const ThreatqMatchFilter *self, guint32 index)
+{
+  return (__atomic_load_n(&self->marks[index / 64], __ATOMIC_RELAXED) >> (index % 64)) & 1;
+}
+
 static inline guint64
 threatq_match_filter_lacks_(const guint64 *block, guint64 bits, guint i)
 {

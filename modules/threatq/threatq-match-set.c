@@ -151,6 +151,23 @@ _region_marker_bits(ThreatqMatchSet *self, guint32 place, ThreatqMatchKind kind)
   return _prefix_bits(self, place, kind, 0x1ff, (ThreatqMatchPrefix) { 0, 0 });
 }
 
+/*
+ * The mark of an address block (threatq-match-filter.h): an IPv4 block of 8
+ * to 15 bits marks its /8, a longer one its /16; an IPv6 block of 16 bits or
+ * more marks its /16.  A shorter block marks nothing: its region is tested in
+ * the filter's blocks, as every region was before marks.
+ */
+#define MARK_NONE G_MAXUINT32
+
+static guint32
+_mark_of(ThreatqMatchKind kind, guint prefix_len, ThreatqMatchPrefix prefix)
+{
+  if (kind == THREATQ_MATCH_KIND_IPV4)
+    return prefix_len < 8 ? MARK_NONE
+           : prefix_len < 16 ? (guint32) (prefix.hi >> 56) : 256 + (guint32) (prefix.hi >> 48);
+  return prefix_len < 16 ? MARK_NONE : 256 + 65536 + (guint32) (prefix.hi >> 48);
+}
+
 /* writer side; before the entry is linked: a reader that finds it in a table finds its bits */
 static void
 _entry_filter_add(ThreatqMatchSet *self, ThreatqMatchFilter *filter, const ThreatqMatchEntry *entry)
@@ -167,6 +184,9 @@ _entry_filter_add(ThreatqMatchSet *self, ThreatqMatchFilter *filter, const Threa
 
   threatq_match_filter_add(filter, place, _prefix_bits(self, place, entry->kind, entry->prefix_len, prefix));
   threatq_match_filter_set(filter, place, _region_marker_bits(self, place, entry->kind));
+  guint32 mark = _mark_of(entry->kind, entry->prefix_len, prefix);
+  if (mark != MARK_NONE)
+    threatq_match_filter_mark(filter, mark);
 }
 
 static guint32
@@ -890,6 +910,20 @@ _regions_may_hold(ThreatqMatchSet *self, Regions *regions, const ThreatqMatchFil
 }
 
 /*
+ * The regions (as Regions.empty) that hold no address block because the
+ * address's marks are clear: IPv4 /8 (lengths 8 to 15) and /16 (16 to 31),
+ * IPv6 /16 (16 to 127).  Nearly every address of a log is in such a /16.
+ */
+static guint32
+_regions_unmarked(const ThreatqMatchFilter *filter, ThreatqMatchKind kind, ThreatqMatchPrefix address)
+{
+  if (kind == THREATQ_MATCH_KIND_IPV4)
+    return (threatq_match_filter_marked(filter, _mark_of(kind, 8, address)) ? 0 : 1u << 1)
+           | (threatq_match_filter_marked(filter, _mark_of(kind, 16, address)) ? 0 : 1u << 2 | 1u << 3);
+  return threatq_match_filter_marked(filter, _mark_of(kind, 16, address)) ? 0 : 0xfeu;
+}
+
+/*
  * The filter blocks a walk up to key->prefix_len will read, asked for at
  * once: an address that misses costs two or three cache misses, and they
  * overlap.  (A length that a writer adds meanwhile is placed when the walk
@@ -906,7 +940,8 @@ _prefetch_regions(ThreatqMatchSet *self, const ThreatqMatchKey *key, guint32 exa
   if (key->prefix_len == bits && _lengths_between(self, family, bits, bits))
     threatq_match_filter_prefetch(filter, exact_hash);
   for (guint region = 0; region < bits && region <= key->prefix_len; region += step)
-    if (_lengths_between(self, family, region, MIN(region + step - 1, key->prefix_len)))
+    if (!(regions->empty & (1u << (region >> regions->shift)))
+        && _lengths_between(self, family, region, MIN(region + step - 1, key->prefix_len)))
       threatq_match_filter_prefetch(filter, _regions_place(self, regions, region));
 }
 
@@ -925,7 +960,8 @@ _lookup_address(ThreatqMatchSet *self, const ThreatqMatchKey *key, Hits *hits)
   regions.kind = key->kind;
   regions.address = threatq_match_prefix_from_bytes(key->bytes, key->length);
   regions.shift = _region_shift(bits);
-  regions.known = regions.tested = regions.empty = 0;
+  regions.known = 0;
+  regions.tested = regions.empty = _regions_unmarked(hits->filter, key->kind, regions.address);
   /* the full address's own hash, once: for the prefetch and for its probe */
   guint32 exact_hash = key->prefix_len == bits ? _key_hash(self, key->kind, bits, key->bytes, key->length) : 0;
 

@@ -699,27 +699,29 @@ _block_holds(const Block *block, const guint8 *address)
   return TRUE;
 }
 
+/* the first `fixed` bytes of 10/8 or 2001:db8::/32, the next two below top, the others below 16 */
 static void
-_random_in(GRand *rand, guint8 *bytes, gsize length, gsize fixed)
+_random_in(GRand *rand, guint8 *bytes, gsize length, gsize fixed, gint top)
 {
   static const guint8 base[16] = { 0x20, 0x01, 0x0d, 0xb8 };
 
   for (gsize i = 0; i < length; i++)
-    bytes[i] = i < fixed ? (length == 4 ? 10 : base[i]) : (guint8) g_rand_int_range(rand, 0, 16);
+    bytes[i] = i < fixed ? (length == 4 ? 10 : base[i]) : (guint8) g_rand_int_range(rand, 0, i < fixed + 2 ? top : 16);
 }
 
+/* count random blocks (their first free bytes below block_top), then addresses (below address_top) */
 static void
-_check_crowded_family(gsize length, gsize fixed)
+_check_family(gsize length, gsize fixed, guint count, gint block_top, gint address_top)
 {
-  GRand *rand = g_rand_new_with_seed(length);
+  GRand *rand = g_rand_new_with_seed(length + (guint) block_top);
   GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   GArray *blocks = g_array_new(FALSE, FALSE, sizeof(Block));
   gchar text[INET6_ADDRSTRLEN + 8];
 
-  for (gint64 id = (gint64) length * 100000; blocks->len < 3000; id++)
+  for (gint64 id = (gint64) length * 100000; blocks->len < count; id++)
     {
       Block block = { .prefix_len = (guint) g_rand_int_range(rand, (gint) fixed * 8, (gint) length * 8 + 1), .id = id };
-      _random_in(rand, block.net, length, fixed);
+      _random_in(rand, block.net, length, fixed, block_top);
       for (guint bit = block.prefix_len; bit < length * 8; bit++)
         block.net[bit / 8] &= (guint8) ~(0x80u >> (bit % 8));
       inet_ntop(length == 4 ? AF_INET : AF_INET6, block.net, text, sizeof(text));
@@ -737,7 +739,7 @@ _check_crowded_family(gsize length, gsize fixed)
     {
       guint8 address[16];
       const Block *best = NULL;
-      _random_in(rand, address, length, fixed);
+      _random_in(rand, address, length, fixed, address_top);
       if (round % 2)
         {
           /* inside a block, so that long prefixes are hit too */
@@ -763,6 +765,51 @@ _check_crowded_family(gsize length, gsize fixed)
 
 Test(match_set, crowded_prefixes_of_every_length)
 {
-  _check_crowded_family(4, 1);
-  _check_crowded_family(16, 4);
+  _check_family(4, 1, 3000, 16, 16);
+  _check_family(16, 4, 3000, 16, 16);
+}
+
+/*
+ * The marks (threatq-match-filter.h): blocks of every length from /0 in a
+ * few /8s and /16s, addresses in more of them, so that most lookups start in
+ * a /8 or /16 whose mark is clear and still must find the short blocks
+ * around it.  A mark set at the wrong index, or tested for the wrong
+ * lengths, gives a shorter block or none.
+ */
+Test(match_set, ipv4_prefixes_in_unmarked_regions)
+{
+  _check_family(4, 0, 400, 3, 5);
+}
+
+Test(match_set, ipv6_prefixes_in_unmarked_regions)
+{
+  _check_family(16, 0, 400, 3, 5);
+}
+
+Test(match_set, few_prefixes_in_unmarked_regions)
+{
+  _check_family(4, 0, 12, 3, 5);
+}
+
+/* one block alone in its /8 or /16: only its own mark lets a lookup there reach it */
+Test(match_set, a_lone_block_is_found_through_its_mark)
+{
+  cr_assert_eq(_add(1, "CIDR Block", "10.0.0.0/15"), THREATQ_MATCH_INSERTED);
+  cr_assert_eq(_add(2, "CIDR Block", "11.2.0.0/16"), THREATQ_MATCH_INSERTED);
+  cr_assert_eq(_add(3, "CIDR Block", "12.128.0.0/9"), THREATQ_MATCH_INSERTED);
+  cr_assert_eq(_add(4, "CIDR Block", "13.7.7.0/31"), THREATQ_MATCH_INSERTED);
+  cr_assert_eq(_add(5, "CIDR Block", "2001:db8::/17"), THREATQ_MATCH_INSERTED);
+  cr_assert_eq(_add(6, "CIDR Block", "2002::/15"), THREATQ_MATCH_INSERTED);
+  assert_hits("10.1.2.3", "1");
+  assert_hits("10.2.0.1", "");
+  assert_hits("11.2.250.1", "2");
+  assert_hits("11.3.0.1", "");
+  assert_hits("12.200.0.1", "3");
+  assert_hits("12.1.0.1", "");
+  assert_hits("13.7.7.1", "4");
+  assert_hits("13.7.7.2", "");
+  assert_hits("2001:db8:7fff::1", "5");
+  assert_hits("2001:8000::1", "");
+  assert_hits("2003:1::1", "6");
+  assert_hits("2004::1", "");
 }
