@@ -26,9 +26,9 @@
  *
  * Beside the blocks: marks, a direct-indexed array of
  * THREATQ_MATCH_FILTER_MARKS bits (16 KiB) with the same rules (set before
- * a link, cleared only by a new filter).  The set marks the /8 and /16 of
- * every address block, so that most addresses skip the region blocks above
- * at the price of a load from a table that stays in cache.
+ * a link, cleared only by a new filter).  The set marks the /8 or /16 of
+ * every address block, so that an address in a /16 without blocks skips the
+ * region blocks above for a load from a table small enough to stay in cache.
  */
 typedef struct _ThreatqMatchFilter ThreatqMatchFilter;
 
@@ -80,13 +80,14 @@ threatq_match_filter_prefetch(const ThreatqMatchFilter *self, guint32 place)
   __builtin_prefetch(threatq_match_filter_block_(self, place));
 }
 
-/* the bit of word i the hash asks for that the block lacks (0 when set) */
+/* whether the mark at index (< THREATQ_MATCH_FILTER_MARKS) is set */
 static inline gboolean
 threatq_match_filter_marked(const ThreatqMatchFilter *self, guint32 index)
 {
   return (__atomic_load_n(&self->marks[index / 64], __ATOMIC_RELAXED) >> (index % 64)) & 1;
 }
 
+/* the bit of word i the hash asks for that the block lacks (0 when set) */
 static inline guint64
 threatq_match_filter_lacks_(const guint64 *block, guint64 bits, guint i)
 {

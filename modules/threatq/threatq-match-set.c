@@ -912,7 +912,8 @@ _regions_may_hold(ThreatqMatchSet *self, Regions *regions, const ThreatqMatchFil
 /*
  * The regions (as Regions.empty) that hold no address block because the
  * address's marks are clear: IPv4 /8 (lengths 8 to 15) and /16 (16 to 31),
- * IPv6 /16 (16 to 127).  Nearly every address of a log is in such a /16.
+ * IPv6 /16 (16 to 127).  Even a feed of tens of thousands of blocks leaves
+ * most /16s without one, and most log addresses in them.
  */
 static guint32
 _regions_unmarked(const ThreatqMatchFilter *filter, ThreatqMatchKind kind, ThreatqMatchPrefix address)
