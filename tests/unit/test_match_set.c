@@ -713,7 +713,7 @@ _random_in(GRand *rand, guint8 *bytes, gsize length, gsize fixed, gint top)
 static void
 _check_family(gsize length, gsize fixed, guint count, gint block_top, gint address_top)
 {
-  GRand *rand = g_rand_new_with_seed(length + (guint) block_top);
+  GRand *rand = g_rand_new_with_seed(length);
   GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   GArray *blocks = g_array_new(FALSE, FALSE, sizeof(Block));
   gchar text[INET6_ADDRSTRLEN + 8];
