@@ -87,17 +87,19 @@ threatq_match_filter_marked(const ThreatqMatchFilter *self, guint32 index)
   return (__atomic_load_n(&self->marks[index / 64], __ATOMIC_RELAXED) >> (index % 64)) & 1;
 }
 
-/* the bit of word i the hash asks for that the block lacks (0 when set) */
+/* 1 when word i of the block has the bit the hash asks of it */
 static inline guint64
-threatq_match_filter_lacks_(const guint64 *block, guint64 bits, guint i)
+threatq_match_filter_has_(const guint64 *block, guint64 bits, guint i)
 {
-  return ~__atomic_load_n(&block[i], __ATOMIC_RELAXED) & (G_GUINT64_CONSTANT(1) << ((bits >> (6 * i)) & 63));
+  return (__atomic_load_n(&block[i], __ATOMIC_RELAXED) >> ((bits >> (6 * i)) & 63)) & 1;
 }
 
 /*
  * Written out, without an early exit: the eight words are one cache line, and
  * a branch a word (taken about half of the time on a miss) cost more than the
  * loads it saved (bench/match/run.sh: 2.53 against 3.0 million lookups a CPU-second).
+ * A word's bit is shifted down, not its mask up and inverted: without BMI2
+ * (baseline x86-64) that is five instructions a word instead of nine.
  */
 static inline gboolean
 threatq_match_filter_may_contain(const ThreatqMatchFilter *self, guint32 place, guint32 hash)
@@ -105,12 +107,12 @@ threatq_match_filter_may_contain(const ThreatqMatchFilter *self, guint32 place, 
   const guint64 *block = threatq_match_filter_block_(self, place);
   guint64 bits = threatq_match_filter_bits_(hash);
 
-  guint64 lacks = threatq_match_filter_lacks_(block, bits, 0) | threatq_match_filter_lacks_(block, bits, 1);
+  guint64 has = threatq_match_filter_has_(block, bits, 0) & threatq_match_filter_has_(block, bits, 1);
 
-  lacks |= threatq_match_filter_lacks_(block, bits, 2) | threatq_match_filter_lacks_(block, bits, 3);
-  lacks |= threatq_match_filter_lacks_(block, bits, 4) | threatq_match_filter_lacks_(block, bits, 5);
-  lacks |= threatq_match_filter_lacks_(block, bits, 6) | threatq_match_filter_lacks_(block, bits, 7);
-  return lacks == 0;
+  has &= threatq_match_filter_has_(block, bits, 2) & threatq_match_filter_has_(block, bits, 3);
+  has &= threatq_match_filter_has_(block, bits, 4) & threatq_match_filter_has_(block, bits, 5);
+  has &= threatq_match_filter_has_(block, bits, 6) & threatq_match_filter_has_(block, bits, 7);
+  return has != 0;
 }
 
 #endif

@@ -43,6 +43,7 @@ struct _ThreatqMatchSet
   ThreatqMatchTable atoms;      /* writer only */
   ThreatqMatchFilter *filter;   /* the key hashes of by_key and by_prefix; read by lookups */
   guint64 lengths[2][3];        /* [ipv6][word]: bit L set while an entry has prefix length L; read by lookups */
+  guint32 regions[2];           /* [ipv6]: bit R set while lengths has a bit in region R (_region_shift()) below the full length */
   guint64 generation;           /* counts links and unlinks; read by lookups */
   guint32 length_count[2][ADDRESS_LENGTHS];
 
@@ -440,6 +441,24 @@ threatq_match_set_reclaim(ThreatqMatchSet *self)
 
 /* ---- prefix lengths --------------------------------------------------- */
 
+/*
+ * regions[family] from lengths after a change of the bit of `length`: set
+ * with the length's bit (before the entry is linked, as that bit), cleared
+ * after the region's last length went.
+ */
+static void
+_update_region(ThreatqMatchSet *self, guint family, guint bits, guint length)
+{
+  guint shift = _region_shift(bits);
+  guint region = length >> shift;
+  guint64 region_lengths = ((G_GUINT64_CONSTANT(1) << (1u << shift)) - 1) << ((region << shift) % 64);
+
+  if (self->lengths[family][length / 64] & region_lengths)
+    __atomic_fetch_or(&self->regions[family], 1u << region, __ATOMIC_RELEASE);
+  else
+    __atomic_fetch_and(&self->regions[family], ~(1u << region), __ATOMIC_RELEASE);
+}
+
 static void
 _count_length(ThreatqMatchSet *self, const ThreatqMatchEntry *entry, gint delta)
 {
@@ -456,6 +475,10 @@ _count_length(ThreatqMatchSet *self, const ThreatqMatchEntry *entry, gint delta)
     __atomic_fetch_and(word, ~bit, __ATOMIC_RELEASE);
   else if (count == 1 && delta > 0)
     __atomic_fetch_or(word, bit, __ATOMIC_RELEASE);
+  else
+    return;
+  if (length < bits)
+    _update_region(self, family, bits, length);
 }
 
 /* ---- writer ----------------------------------------------------------- */
@@ -946,25 +969,33 @@ _prefetch_regions(ThreatqMatchSet *self, const ThreatqMatchKey *key, guint32 exa
       threatq_match_filter_prefetch(filter, _regions_place(self, regions, region));
 }
 
-/* the longest prefix length up to key->prefix_len holding a live entry */
+/*
+ * Whether a region that the marks leave open (not in `unmarked`) holds a
+ * present length below the address's own.  Usually none does: a log
+ * address outside every marked /8 and /16 then needs its own probe only,
+ * without the walk below, which was most of an address lookup.
+ */
+static inline gboolean
+_open_regions_hold_lengths(ThreatqMatchSet *self, guint family, guint32 unmarked)
+{
+  return (__atomic_load_n(&self->regions[family], __ATOMIC_ACQUIRE) & ~unmarked) != 0;
+}
+
+/* every present length from key->prefix_len down, region by region (the marks' `unmarked` skipped) */
 static void
-_lookup_address(ThreatqMatchSet *self, const ThreatqMatchKey *key, Hits *hits)
+_walk_lengths(ThreatqMatchSet *self, const ThreatqMatchKey *key, guint bits, ThreatqMatchPrefix address,
+              guint32 unmarked, guint32 exact_hash, Hits *hits)
 {
   const ThreatqMatchSlots *exact = threatq_match_table_slots(&self->by_key);
   const ThreatqMatchSlots *prefixes = threatq_match_table_slots(&self->by_prefix);
-  guint bits = threatq_match_kind_address_bits(key->kind);
   guint family = key->kind == THREATQ_MATCH_KIND_IPV6;
-  if (key->length * 8 != bits)
-    return;
   /* field by field: an initialiser would clear place[] too, a tenth of a lookup */
   Regions regions;
   regions.kind = key->kind;
-  regions.address = threatq_match_prefix_from_bytes(key->bytes, key->length);
+  regions.address = address;
   regions.shift = _region_shift(bits);
   regions.known = 0;
-  regions.tested = regions.empty = _regions_unmarked(hits->filter, key->kind, regions.address);
-  /* the full address's own hash, once: for the prefetch and for its probe */
-  guint32 exact_hash = key->prefix_len == bits ? _key_hash(self, key->kind, bits, key->bytes, key->length) : 0;
+  regions.tested = regions.empty = unmarked;
 
   _prefetch_regions(self, key, exact_hash, hits->filter, &regions);
   for (gint word = (gint) key->prefix_len / 64; word >= 0; word--)
@@ -990,6 +1021,28 @@ _lookup_address(ThreatqMatchSet *self, const ThreatqMatchKey *key, Hits *hits)
             return;
         }
     }
+}
+
+/* the longest prefix length up to key->prefix_len holding a live entry (bits: the kind's) */
+static void
+_lookup_address(ThreatqMatchSet *self, const ThreatqMatchKey *key, guint bits, Hits *hits)
+{
+  const ThreatqMatchSlots *exact = threatq_match_table_slots(&self->by_key);
+  guint family = key->kind == THREATQ_MATCH_KIND_IPV6;
+  if (key->length * 8 != bits)
+    return;
+  ThreatqMatchPrefix address = threatq_match_prefix_from_bytes(key->bytes, key->length);
+  guint32 unmarked = _regions_unmarked(hits->filter, key->kind, address);
+  /* the full address's own hash, once: for the prefetch and for its probe */
+  guint32 exact_hash = key->prefix_len == bits ? _key_hash(self, key->kind, bits, key->bytes, key->length) : 0;
+
+  if (key->prefix_len == bits && !_open_regions_hold_lengths(self, family, unmarked))
+    {
+      if (_lengths_between(self, family, bits, bits))
+        _probe_hashed(exact, key, exact_hash, hits);
+      return;
+    }
+  _walk_lengths(self, key, bits, address, unmarked, exact_hash, hits);
 }
 
 /* the name, then (parent_domains) each parent, until one holds a live entry */
@@ -1025,6 +1078,7 @@ threatq_match_set_lookup(ThreatqMatchSet *self, const ThreatqMatchKey *key, gint
                          const ThreatqMatchEntry **hits, gsize max_hits)
 {
   Hits found = { hits, max_hits, 0, now, NULL };
+  guint bits = threatq_match_kind_address_bits(key->kind);
 
   for (guint attempt = 0; attempt < LOOKUP_RETRIES && found.count == 0; attempt++)
     {
@@ -1033,8 +1087,8 @@ threatq_match_set_lookup(ThreatqMatchSet *self, const ThreatqMatchKey *key, gint
       found.filter = __atomic_load_n(&self->filter, __ATOMIC_ACQUIRE);
       const ThreatqMatchSlots *slots = threatq_match_table_slots(&self->by_key);
 
-      if (threatq_match_kind_address_bits(key->kind))
-        _lookup_address(self, key, &found);
+      if (bits)
+        _lookup_address(self, key, bits, &found);
       else if (key->kind == THREATQ_MATCH_KIND_HOSTNAME)
         _lookup_hostname(self, slots, key, parent_domains, &found);
       else if (key->kind == THREATQ_MATCH_KIND_URL)

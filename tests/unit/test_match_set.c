@@ -161,6 +161,34 @@ Test(match_set, cidr_longest_prefix_wins)
   assert_hits("10.1.2.3", "32,33");
 }
 
+/*
+ * A lookup of an address skips the walk of prefix lengths when no region of
+ * lengths that its marks leave open holds one: the set keeps which regions
+ * hold a length, and one length going must not clear a region that another
+ * still holds (IPv4 /16 to /23 and IPv6 /32 to /47 are one region each).
+ */
+Test(match_set, a_region_keeps_its_other_lengths)
+{
+  _add(16, "CIDR Block", "10.1.0.0/16");
+  _add(23, "CIDR Block", "10.1.2.0/23");
+  _add(32, "CIDR Block", "2001:db8::/32");
+  _add(40, "CIDR Block", "2001:db8:100::/40");
+
+  assert_hits("10.1.3.4", "23");
+  assert_hits("2001:db8:1ff::1", "40");
+  cr_assert(threatq_match_set_remove(set, 23));
+  cr_assert(threatq_match_set_remove(set, 40));
+  assert_hits("10.1.3.4", "16");
+  assert_hits("2001:db8:1ff::1", "32");
+  cr_assert(threatq_match_set_remove(set, 16));
+  cr_assert(threatq_match_set_remove(set, 32));
+  assert_hits("10.1.3.4", "");
+  assert_hits("2001:db8:1ff::1", "");
+  /* and a length that comes back opens its region again */
+  _add(17, "CIDR Block", "10.1.0.0/17");
+  assert_hits("10.1.3.4", "17");
+}
+
 Test(match_set, expired_prefix_falls_back_to_a_shorter_one)
 {
   ThreatqMatchIndicator narrow = _indicator(24, "CIDR Block", "10.1.2.0/24");
