@@ -79,8 +79,24 @@ _hash_bytes(guint64 seed, const guint8 *bytes, gsize length)
       memcpy(&word, bytes + i, 8);
       h = (h ^ _mix(word)) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15);
     }
+  /*
+   * The last length - i bytes: from the key's last word, read whole and
+   * cut to them (a memcpy() of a variable length is a call).
+   */
   guint64 tail = 0;
-  memcpy(&tail, bytes + i, length - i);
+  gsize rest = length - i;
+  if (rest && length >= 8)
+    {
+      memcpy(&tail, bytes + length - 8, 8);
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+      tail >>= 8 * (8 - rest);
+#else
+      tail &= G_MAXUINT64 >> 8 * (8 - rest);
+#endif
+    }
+  else
+    for (gsize j = 0; j < rest; j++)
+      tail |= (guint64) bytes[i + j] << (8 * j);
   return (guint32) _mix(h ^ tail);
 }
 
