@@ -15,6 +15,28 @@ threatq_match_enrichment_format_time(guint32 seconds, gchar buffer[THREATQ_DATE_
   return threatq_mapper_format_date((gint64) seconds * 1000, buffer);
 }
 
+gsize
+threatq_match_enrichment_format_id(gint64 id, gchar buffer[THREATQ_MATCH_ID_BUFFER_SIZE])
+{
+  /* digits from the end; the magnitude as unsigned, so that G_MININT64 has one */
+  gchar digits[THREATQ_MATCH_ID_BUFFER_SIZE];
+  guint64 magnitude = id < 0 ? 0 - (guint64) id : (guint64) id;
+  gsize at = sizeof(digits);
+
+  do
+    {
+      digits[--at] = (gchar) ('0' + magnitude % 10);
+      magnitude /= 10;
+    }
+  while (magnitude);
+  if (id < 0)
+    digits[--at] = '-';
+  gsize length = sizeof(digits) - at;
+  memcpy(buffer, digits + at, length);
+  buffer[length] = '\0';
+  return length;
+}
+
 static void
 _append_key(GString *out, const gchar *key)
 {
@@ -93,7 +115,9 @@ _append_indicator(GString *out, const ThreatqMatchEntry *entry, GString *scratch
       g_string_append_c(out, ',');
       _append_dotted_member(out, text, scratch->str, scratch->len);
     }
-  g_string_append_printf(out, ",\"id\":%" G_GINT64_FORMAT, entry->id);
+  gchar id[THREATQ_MATCH_ID_BUFFER_SIZE];
+  g_string_append(out, ",\"id\":");
+  g_string_append_len(out, id, (gssize) threatq_match_enrichment_format_id(entry->id, id));
   if ((text = threatq_match_entry_confidence(entry)))
     _append_string_member(out, "confidence", text, strlen(text));
   _append_providers(out, entry);

@@ -30,6 +30,10 @@ typedef struct _ThreatqMatchOrigin
  */
 gsize threatq_match_enrichment_format_time(guint32 seconds, gchar buffer[THREATQ_DATE_BUFFER_SIZE]);
 
+/* an indicator id in decimal, as printf's %" G_GINT64_FORMAT " (a tenth of its cost); returns the length */
+#define THREATQ_MATCH_ID_BUFFER_SIZE 24
+gsize threatq_match_enrichment_format_id(gint64 id, gchar buffer[THREATQ_MATCH_ID_BUFFER_SIZE]);
+
 /*
  * Appends one hit as an object of ECS threat.enrichments[]:
  * {"indicator":{"type":..,<value field>:..,"id":..,"confidence":..,"provider":[..],

@@ -2,7 +2,7 @@
 #include "threatq-match-output.h"
 #include "threatq-compat.h"
 #include "logmsg/tags.h"
-#include "str-repr/encode.h"
+#include "threatq-message.h"
 
 #include <string.h>
 
@@ -79,7 +79,7 @@ _set_providers(LogMessage *msg, NVHandle handle, const ThreatqMatchEntry *entry,
     {
       if (scratch->len)
         g_string_append_c(scratch, ',');
-      str_repr_encode_append(scratch, provider, -1, ",");
+      threatq_message_encode_list_item(scratch, provider);
     }
   log_msg_set_value_with_type(msg, handle, scratch->str, scratch->len, LM_VT_LIST);
 }
@@ -88,7 +88,7 @@ static void
 _set_tlp(LogMessage *msg, NVHandle handle, const gchar *tlp, GString *scratch)
 {
   g_string_truncate(scratch, 0);
-  str_repr_encode_append(scratch, tlp, -1, ",");
+  threatq_message_encode_list_item(scratch, tlp);
   log_msg_set_value_with_type(msg, handle, scratch->str, scratch->len, LM_VT_LIST);
 }
 
@@ -113,15 +113,15 @@ _set_best(const ThreatqMatchOutput *self, LogMessage *msg, const ThreatqMatchEnt
           const ThreatqMatchOrigin *origin, GString *scratch)
 {
   const NVHandle *h = self->handles;
-  gchar id[24];
+  gchar id[THREATQ_MATCH_ID_BUFFER_SIZE];
   const gchar *text;
 
   _set_string(msg, h[THREATQ_MATCH_OUT_ATOMIC], origin->atomic, origin->atomic_length);
   _set_string(msg, h[THREATQ_MATCH_OUT_FIELD], origin->field, -1);
   _set_string(msg, h[THREATQ_MATCH_OUT_MATCHED_TYPE], THREATQ_MATCH_MATCHED_TYPE, -1);
   _set_indicator_value(self, msg, entry, scratch);
-  gint length = g_snprintf(id, sizeof(id), "%" G_GINT64_FORMAT, entry->id);
-  log_msg_set_value_with_type(msg, h[THREATQ_MATCH_OUT_ID], id, length, THREATQ_LM_VT_INTEGER);
+  gsize length = threatq_match_enrichment_format_id(entry->id, id);
+  log_msg_set_value_with_type(msg, h[THREATQ_MATCH_OUT_ID], id, (gssize) length, THREATQ_LM_VT_INTEGER);
   if ((text = threatq_match_entry_confidence(entry)))
     _set_string(msg, h[THREATQ_MATCH_OUT_CONFIDENCE], text, -1);
   _set_providers(msg, h[THREATQ_MATCH_OUT_PROVIDER], entry, scratch);

@@ -24,4 +24,11 @@ void threatq_message_factory_set_owner(ThreatqMessageFactory *self, const gchar 
 
 LogMessage *threatq_message_factory_build(ThreatqMessageFactory *self, const ThreatqDocument *document);
 
+/*
+ * Appends item as str_repr_encode_append(buffer, item, -1, ",") would, the
+ * common items without its cost; buffer's NUL is not written (read it by
+ * its length).  Any thread.
+ */
+void threatq_message_encode_list_item(GString *buffer, const gchar *item);
+
 #endif

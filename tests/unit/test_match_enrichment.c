@@ -142,3 +142,25 @@ Test(match_enrichment, format_time)
   threatq_match_enrichment_format_time(G_MAXUINT32 - 1, date);
   cr_assert_str_eq(date, "2106-02-07T06:28:14.000Z");
 }
+
+/* as printf() writes it, at every number of digits, both signs and both ends of the range */
+Test(match_enrichment, format_id)
+{
+  gint64 ids[] = { 0, 1, -1, 9, 10, -10, 99, 100, 4294967295, 4294967296, G_MAXINT64, G_MININT64, G_MININT64 + 1 };
+  gchar id[THREATQ_MATCH_ID_BUFFER_SIZE];
+  gchar expected[THREATQ_MATCH_ID_BUFFER_SIZE];
+
+  for (guint i = 0; i < G_N_ELEMENTS(ids); i++)
+    {
+      gint length = g_snprintf(expected, sizeof(expected), "%" G_GINT64_FORMAT, ids[i]);
+      cr_assert_eq(threatq_match_enrichment_format_id(ids[i], id), (gsize) length, "id %" G_GINT64_FORMAT, ids[i]);
+      cr_assert_str_eq(id, expected);
+    }
+  for (gint64 power = 1; power <= G_MAXINT64 / 10; power *= 10)
+    for (gint64 delta = -1; delta <= 1; delta++)
+      {
+        g_snprintf(expected, sizeof(expected), "%" G_GINT64_FORMAT, power + delta);
+        threatq_match_enrichment_format_id(power + delta, id);
+        cr_assert_str_eq(id, expected);
+      }
+}
