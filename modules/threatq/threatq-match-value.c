@@ -4,6 +4,9 @@
 
 #include <arpa/inet.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define HOSTNAME_MAX 253
 #define LABEL_MAX 63
@@ -44,6 +47,9 @@ _fail(ThreatqMatchValue *value)
 static void
 _trim(const gchar **text, gsize *length)
 {
+  /* nearly every value: nothing to trim, two looks */
+  if (*length > 0 && !g_ascii_isspace((*text)[0]) && !g_ascii_isspace((*text)[*length - 1]))
+    return;
   while (*length > 0 && g_ascii_isspace((*text)[0]))
     {
       (*text)++;
@@ -80,33 +86,51 @@ _zone_id(const gchar *text, gsize length)
  * inet_pton() needs for its NUL: about half of all log values are IPv4
  * addresses, and this costs a tenth of that call.  test_match_value checks
  * it against inet_pton() itself.
+ *
+ * The 7 to 15 bytes are read into a buffer with a NUL after them (two
+ * overlapping loads of fixed size, no memcpy() call): the NUL ends any part,
+ * so the parts are read without a bounds check a byte.
  */
 static gboolean
 _parse_ipv4(const gchar *text, gsize length, guint8 *out)
 {
-  const guchar *p = (const guchar *) text, *end = p + length;
+  guchar quad[16] = { 0 };
+  const guchar *p = quad;
+
+  if (length < 7 || length > 15)
+    return FALSE;
+  if (length >= 8)
+    {
+      memcpy(quad, text, 8);
+      memcpy(quad + length - 8, text + length - 8, 8);
+    }
+  else
+    {
+      memcpy(quad, text, 4);
+      memcpy(quad + length - 4, text + length - 4, 4);
+    }
 
   /* octet by octet, unrolled: one to three digits, no leading zero, at most 255 */
   for (guint part = 0; part < 4; part++)
     {
-      if (part > 0 && (p >= end || *p++ != '.'))
+      if (part > 0 && *p++ != '.')
         return FALSE;
-      if (p >= end || (guint) (*p - '0') >= 10)
+      guint octet = (guint) (*p++ - '0');
+      if (octet >= 10)
         return FALSE;
-      guint octet = *p++ - '0';
-      if (p < end && (guint) (*p - '0') < 10)
+      if ((guint) (*p - '0') < 10)
         {
           if (octet == 0)
             return FALSE;
-          octet = octet * 10 + (*p++ - '0');
-          if (p < end && (guint) (*p - '0') < 10)
-            octet = octet * 10 + (*p++ - '0');
+          octet = octet * 10 + (guint) (*p++ - '0');
+          if ((guint) (*p - '0') < 10)
+            octet = octet * 10 + (guint) (*p++ - '0');
         }
       if (octet > 255)
         return FALSE;
       out[part] = (guint8) octet;
     }
-  return p == end;
+  return p == quad + length;
 }
 
 /*
@@ -212,6 +236,47 @@ _hash_kind_of_length(gsize hex_digits)
     }
 }
 
+#ifdef __SSE2__
+/*
+ * 16 hex digits to 8 bytes at out; returns a bit per byte of x that is not
+ * a hex digit.  A digit is 16 at a time instead of a table load each: a
+ * sixth of all log values are hashes, 32 to 64 digits long.
+ */
+static inline guint
+_decode_hex16(__m128i x, guint8 *out)
+{
+  __m128i lower = _mm_or_si128(x, _mm_set1_epi8(0x20));
+  /* signed compares: a byte from 0x80 up is negative, neither a digit nor a letter */
+  __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+  __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                                 _mm_cmplt_epi8(lower, _mm_set1_epi8('f' + 1)));
+  /* the low nibble is a digit's value, and 9 less than a letter's */
+  __m128i nibbles = _mm_add_epi8(_mm_and_si128(x, _mm_set1_epi8(0x0f)), _mm_and_si128(letter, _mm_set1_epi8(9)));
+  /* a 16-bit lane holds two digits, the first in its low byte: first << 4 | second */
+  __m128i pairs = _mm_or_si128(_mm_slli_epi16(nibbles, 4), _mm_srli_epi16(nibbles, 8));
+  pairs = _mm_and_si128(pairs, _mm_set1_epi16(0x00ff));
+  _mm_storel_epi64((__m128i *) out, _mm_packus_epi16(pairs, pairs));
+  return (guint) _mm_movemask_epi8(_mm_or_si128(digit, letter)) ^ 0xffff;
+}
+
+/* length hex digits (a multiple of 8, as every hash length is) to length / 2 bytes at out */
+static gboolean
+_decode_hex(const gchar *text, gsize length, guint8 *out)
+{
+  guint bad = 0;
+  gsize i;
+
+  for (i = 0; i + 16 <= length; i += 16)
+    bad |= _decode_hex16(_mm_loadu_si128((const __m128i *) (text + i)), out + i / 2);
+  /* SHA-1's 40 digits end with 8: the load's upper half is zeros, not digits, and 4 bytes too many are written */
+  if (i < length)
+    bad |= _decode_hex16(_mm_loadl_epi64((const __m128i *) (text + i)), out + i / 2) & 0x00ff;
+  return bad == 0;
+}
+
+#else
+
 /* a hex digit's value with bit 7 set; 0 for any other byte */
 #define HEX_DIGIT(c, v) [c] = 0x80 | (v)
 static const guint8 hex_digits[256] =
@@ -223,13 +288,10 @@ static const guint8 hex_digits[256] =
   HEX_DIGIT('E', 14), HEX_DIGIT('F', 15),
 };
 
+/* length hex digits (an even number) to length / 2 bytes at out */
 static gboolean
-_parse_hash(const gchar *text, gsize length, ThreatqMatchValue *value)
+_decode_hex(const gchar *text, gsize length, guint8 *out)
 {
-  ThreatqMatchKind kind = _hash_kind_of_length(length);
-
-  if (kind == THREATQ_MATCH_KIND_NONE)
-    return FALSE;
   /* no branch a digit: a bad one clears bit 7 of valid, looked at once at the end */
   guint valid = 0x80;
   for (gsize i = 0; i < length; i += 2)
@@ -237,9 +299,20 @@ _parse_hash(const gchar *text, gsize length, ThreatqMatchValue *value)
       guint high = hex_digits[(guchar) text[i]];
       guint low = hex_digits[(guchar) text[i + 1]];
       valid &= high & low;
-      value->buffer[i / 2] = (guint8) ((high & 0x0f) << 4 | (low & 0x0f));
+      out[i / 2] = (guint8) ((high & 0x0f) << 4 | (low & 0x0f));
     }
-  return valid && _set_key(value, kind, 0, length / 2);
+  return valid != 0;
+}
+
+#endif
+
+static gboolean
+_parse_hash(const gchar *text, gsize length, ThreatqMatchValue *value)
+{
+  ThreatqMatchKind kind = _hash_kind_of_length(length);
+
+  return kind != THREATQ_MATCH_KIND_NONE && _decode_hex(text, length, value->buffer)
+         && _set_key(value, kind, 0, length / 2);
 }
 
 /* ---- host names, e-mail addresses --------------------------------------- */
@@ -261,23 +334,11 @@ static const guint8 label_chars[256] =
 #undef L
 #undef D
 
-/* the labels of a lower-cased name: none empty, longer than 63 or starting or ending with '-' */
-static gboolean
-_labels_valid(const guint8 *name, gsize length)
+/* a label of a lower-cased name: not empty, not longer than 63, not starting or ending with '-' */
+static inline gboolean
+_label_valid(const guint8 *label, gsize length)
 {
-  const guint8 *label = name, *end = name + length;
-
-  for (;;)
-    {
-      const guint8 *dot = memchr(label, '.', (gsize) (end - label));
-      const guint8 *label_end = dot ? dot : end;
-      gsize label_length = (gsize) (label_end - label);
-      if (label_length == 0 || label_length > LABEL_MAX || label[0] == '-' || label_end[-1] == '-')
-        return FALSE;
-      if (!dot)
-        return label != name;     /* at least two labels */
-      label = dot + 1;
-    }
+  return length > 0 && length <= LABEL_MAX && label[0] != '-' && label[length - 1] != '-';
 }
 
 static gboolean
@@ -295,8 +356,10 @@ _all_digits(const guint8 *text, gsize length)
  * with '-', at most 253 in all, a last label that is not all digits.  One
  * trailing dot is dropped.  Returns the length written, 0 when not a name.
  *
- * Two passes: the bytes, one table load each and no branch (a fifth of all
- * log values are names), then the labels, found with memchr().
+ * One pass, one table load a byte, each label checked at its dot: a fifth of
+ * all log values are names, and the classifier tries a name before it looks
+ * for the ':' of a URL or the '@' of an e-mail address, so a byte that no
+ * name has ends it at once.
  */
 static gsize
 _normalise_hostname(const gchar *text, gsize length, guint8 *out)
@@ -306,19 +369,23 @@ _normalise_hostname(const gchar *text, gsize length, guint8 *out)
   if (length == 0 || length > HOSTNAME_MAX)
     return 0;
 
-  guint8 bad = 0;
+  gsize label = 0;
   for (gsize i = 0; i < length; i++)
     {
       guint8 c = label_chars[(guchar) text[i]];
-      bad |= c == 0;
       out[i] = c;
+      /* one compare for letters, digits and '_': the table's other values are '-', '.' and 0 */
+      if (c > '.' || c == '-')
+        continue;
+      if (c == 0 || !_label_valid(out + label, i - label))
+        return 0;
+      label = i + 1;
     }
-  if (bad || !_labels_valid(out, length))
+  /* label is 0 when there was no dot: a name has at least two labels */
+  gsize last_length = length - label;
+  if (label == 0 || !_label_valid(out + label, last_length) || _all_digits(out + label, last_length))
     return 0;
-  gsize last = length;
-  while (out[last - 1] != '.')
-    last--;
-  return _all_digits(out + last, length - last) ? 0 : length;
+  return length;
 }
 
 static gboolean
@@ -509,6 +576,23 @@ _parse_url(const gchar *text, gsize length, ThreatqMatchValue *value)
   return _set_key(value, THREATQ_MATCH_KIND_URL, 0, writer.length);
 }
 
+/*
+ * A "://" at or after the first ':' of a value, as g_strstr_len() would find
+ * it but without its byte-by-byte loop.  g_strstr_len() also stops at a NUL:
+ * a value with a NUL is no shape at all, whichever parser it goes to.
+ */
+static gboolean
+_has_scheme_separator(const gchar *colon, const gchar *end)
+{
+  while (colon)
+    {
+      if (end - colon >= 3 && colon[1] == '/' && colon[2] == '/')
+        return TRUE;
+      colon = memchr(colon + 1, ':', (gsize) (end - colon - 1));
+    }
+  return FALSE;
+}
+
 /* ---- the two sides ---------------------------------------------------- */
 
 static gboolean
@@ -531,26 +615,27 @@ threatq_match_value_classify(const gchar *text, gsize length, ThreatqMatchValue 
   if (length == 0)
     return _fail(value);
 
-  gboolean colon = memchr(text, ':', length) != NULL;
-  if (length > 3 && colon && g_strstr_len(text, (gssize) length, "://"))
+  /*
+   * The common shapes first, each of which fails at its first byte that is
+   * not its own: a dotted quad, a hash and a name have no ':', '@' or '[',
+   * so they cannot be a URL, an e-mail or a bracketed address, and trying
+   * them before the memchr()s below gives the same answer.  A hash may be
+   * all decimal digits: it comes after the dotted quad, as before.
+   */
+  if (_parse_ipv4(text, length, value->buffer))
+    return _set_key(value, THREATQ_MATCH_KIND_IPV4, 32, 4);
+  if (_parse_hash(text, length, value) || _parse_hostname(text, length, value))
+    return TRUE;
+
+  const gchar *colon = memchr(text, ':', length);
+  if (length > 3 && colon && _has_scheme_separator(colon, text + length))
     return _parse_url(text, length, value) || _fail(value);
   if (memchr(text, '@', length))
     return _parse_email(text, length, value) || _fail(value);
-  /*
-   * A hash may be all decimal digits: not an address is not yet nothing.
-   * Without ':' or '[' an address is a dotted quad, and _parse_ipv4() takes
-   * only digits and dots: it alone is the test there, in one pass.
-   */
-  if (colon || text[0] == '[')
-    {
-      if (_parse_address(text, length, value))
-        return TRUE;
-    }
-  else if (_parse_ipv4(text, length, value->buffer))
-    return _set_key(value, THREATQ_MATCH_KIND_IPV4, 32, 4);
-  if (_parse_hash(text, length, value))
+  /* what is left of the shapes: an address with a ':' or in brackets */
+  if ((colon || text[0] == '[') && _parse_address(text, length, value))
     return TRUE;
-  return _parse_hostname(text, length, value) || _fail(value);
+  return _fail(value);
 }
 
 typedef enum

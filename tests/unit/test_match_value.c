@@ -342,3 +342,243 @@ Test(match_value, ipv4_as_inet_pton)
   cr_assert_lt(accepted, 290000);
   g_rand_free(rand);
 }
+
+/*
+ * threatq_match_value_classify() against a plain reading of its rules: the
+ * classifier takes the shapes in an order of its own, with a parser of its
+ * own for each, so every generated value (random bytes, values of each shape
+ * with a byte changed, added or cut, lengths at the limits) must get the
+ * same answer and the same key from both.  A URL and an address with a ':'
+ * go through the indicator side's parsers, which the classifier shares.
+ */
+static gsize
+_ref_hostname(const gchar *text, gsize length, guint8 *out)
+{
+  if (length > 0 && text[length - 1] == '.')
+    length--;
+  if (length == 0 || length > 253)
+    return 0;
+  gchar *name = g_ascii_strdown(text, (gssize) length);
+  gchar **labels = g_strsplit(name, ".", -1);
+  gboolean valid = strlen(name) == length && g_strv_length(labels) >= 2;
+  for (guint i = 0; valid && labels[i]; i++)
+    {
+      gsize label_length = strlen(labels[i]);
+      valid = label_length >= 1 && label_length <= 63 && labels[i][0] != '-' && labels[i][label_length - 1] != '-'
+              && strspn(labels[i], "abcdefghijklmnopqrstuvwxyz0123456789-_") == label_length;
+      if (valid && !labels[i + 1])
+        valid = strspn(labels[i], "0123456789") != label_length;
+    }
+  if (valid)
+    memcpy(out, name, length);
+  g_strfreev(labels);
+  g_free(name);
+  return valid ? length : 0;
+}
+
+static gboolean
+_ref_email(const gchar *text, gsize length, ThreatqMatchValue *value)
+{
+  const gchar *at = memchr(text, '@', length);
+  gsize local_length = (gsize) (at - text);
+
+  if (local_length == 0 || local_length > 64 || text[0] == '.' || at[-1] == '.')
+    return FALSE;
+  for (gsize i = 0; i < local_length; i++)
+    {
+      if (!text[i] || (!g_ascii_isalnum(text[i]) && !strchr(".!#$%&'*+-/=?^_`{|}~", text[i])))
+        return FALSE;
+      if (text[i] == '.' && text[i + 1] == '.')
+        return FALSE;
+      value->buffer[i] = (guint8) g_ascii_tolower(text[i]);
+    }
+  value->buffer[local_length] = '@';
+  gsize domain = _ref_hostname(at + 1, length - local_length - 1, value->buffer + local_length + 1);
+  value->key = (ThreatqMatchKey) { THREATQ_MATCH_KIND_EMAIL, 0, local_length + 1 + domain, value->buffer };
+  return domain > 0;
+}
+
+static gboolean
+_ref_hash(const gchar *text, gsize length, ThreatqMatchValue *value)
+{
+  static const ThreatqMatchKind kinds[] =
+  {
+    [32] = THREATQ_MATCH_KIND_MD5, [40] = THREATQ_MATCH_KIND_SHA1, [64] = THREATQ_MATCH_KIND_SHA256,
+    [96] = THREATQ_MATCH_KIND_SHA384, [128] = THREATQ_MATCH_KIND_SHA512,
+  };
+  if (length >= G_N_ELEMENTS(kinds) || !kinds[length])
+    return FALSE;
+  for (gsize i = 0; i < length; i++)
+    if (!g_ascii_isxdigit(text[i]))
+      return FALSE;
+  for (gsize i = 0; i < length; i += 2)
+    value->buffer[i / 2] = (guint8) (g_ascii_xdigit_value(text[i]) << 4 | g_ascii_xdigit_value(text[i + 1]));
+  value->key = (ThreatqMatchKey) { kinds[length], 0, length / 2, value->buffer };
+  return TRUE;
+}
+
+static gboolean
+_ref_classify_trimmed(const gchar *text, gsize length, ThreatqMatchValue *value)
+{
+  gboolean colon = memchr(text, ':', length) != NULL;
+  gchar quad[16] = "";
+
+  if (length > 3 && colon && g_strstr_len(text, (gssize) length, "://"))
+    return threatq_match_value_from_indicator("URL", 3, text, length, value, NULL);
+  if (memchr(text, '@', length))
+    return _ref_email(text, length, value);
+  if (colon || text[0] == '[')
+    {
+      if (threatq_match_value_from_indicator("IP Address", 10, text, length, value, NULL))
+        return TRUE;
+    }
+  else if (length < sizeof(quad) && !memchr(text, '\0', length) && inet_pton(AF_INET, memcpy(quad, text, length),
+                                                                            value->buffer) == 1)
+    {
+      value->key = (ThreatqMatchKey) { THREATQ_MATCH_KIND_IPV4, 32, 4, value->buffer };
+      return TRUE;
+    }
+  if (_ref_hash(text, length, value))
+    return TRUE;
+  gsize written = _ref_hostname(text, length, value->buffer);
+  value->key = (ThreatqMatchKey) { THREATQ_MATCH_KIND_HOSTNAME, 0, written, value->buffer };
+  return written > 0;
+}
+
+static gboolean
+_ref_classify(const gchar *text, gsize length, ThreatqMatchValue *value)
+{
+  while (length > 0 && g_ascii_isspace(text[0]))
+    text++, length--;
+  while (length > 0 && g_ascii_isspace(text[length - 1]))
+    length--;
+  if (length > 0 && _ref_classify_trimmed(text, length, value))
+    return TRUE;
+  value->key = (ThreatqMatchKey) { THREATQ_MATCH_KIND_NONE, 0, 0, value->buffer };
+  return FALSE;
+}
+
+static const gchar *shape_seeds[] =
+{
+  "220.17.52.247", "0.0.0.0", "2002:db8:55bc::39f3", "[::ffff:1.2.3.4]", "fe80::1%eth0",
+  "www50.good-8441.example.com", "_dmarc.Example.COM.", "xn--bcher-kva.example", "a.b",
+  "https://cdn896.example.com/assets/70/app.js?v=125", "HTTP://u:p@[2001:db8::1]:80/x#f", "ftp://a.b.:21?q",
+  "5efbb0eab102be098c01319296538281", "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709",
+  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "12345678901234567890123456789012",
+  "Alice.Smith+tag@mail14.Example.org.", " 10.1.2.3\t",
+};
+
+/* the bytes the shapes are made of, and some they are not */
+static const gchar shape_bytes[] = "0123456789abcdefABCDEFgzGZ.-_:/@[]%?#+~ \t\v\r\x80\xc3\xff";
+
+static gsize
+_random_name(GRand *rand, gchar *text)
+{
+  /* around 253 bytes in all, or labels around 63 */
+  gboolean long_name = g_rand_boolean(rand);
+  gint target = long_name ? g_rand_int_range(rand, 248, 258) : g_rand_int_range(rand, 1, 140);
+  gsize n = 0;
+
+  while ((gint) n < target)
+    {
+      gint label = long_name ? g_rand_int_range(rand, 1, 64) : g_rand_int_range(rand, 0, 3) ? g_rand_int_range(rand, 0, 6)
+                   : g_rand_int_range(rand, 61, 66);
+      if (n)
+        text[n++] = '.';
+      for (gint i = 0; i < label && n < 300; i++)
+        text[n++] = "abcXYZ0189-_"[g_rand_int_range(rand, 0, g_rand_int_range(rand, 0, 4) ? 9 : 12)];
+    }
+  if (g_rand_boolean(rand))
+    text[n++] = '.';
+  return n;
+}
+
+/* seeds and hashes with up to three bytes changed, added or cut (any byte, NUL too) */
+static gsize
+_mutate(GRand *rand, gchar *text, gsize n)
+{
+  for (gint edits = g_rand_int_range(rand, 0, 4); edits > 0 && n > 0; edits--)
+    {
+      gsize at = (gsize) g_rand_int_range(rand, 0, (gint32) n);
+      gchar byte = g_rand_int_range(rand, 0, 4) ? shape_bytes[g_rand_int_range(rand, 0, sizeof(shape_bytes) - 1)]
+                   : (gchar) g_rand_int_range(rand, 0, 256);
+      switch (g_rand_int_range(rand, 0, 4))
+        {
+        case 0:
+          text[at] = byte;
+          break;
+        case 1:
+          memmove(text + at + 1, text + at, n - at);
+          text[at] = byte;
+          n++;
+          break;
+        case 2:
+          memmove(text + at, text + at + 1, n - at - 1);
+          n--;
+          break;
+        default:
+          n = at;
+        }
+    }
+  return n;
+}
+
+static gsize
+_random_value(GRand *rand, gchar *text)
+{
+  static const gint hash_lengths[] = { 8, 16, 31, 32, 33, 39, 40, 41, 63, 64, 65, 96, 127, 128, 129 };
+  gsize n;
+
+  switch (g_rand_int_range(rand, 0, 5))
+    {
+    case 0:
+      n = (gsize) g_rand_int_range(rand, 0, 70);
+      for (gsize i = 0; i < n; i++)
+        text[i] = shape_bytes[g_rand_int_range(rand, 0, sizeof(shape_bytes) - 1)];
+      return n;
+    case 1:
+      return _random_name(rand, text);
+    case 2:
+      n = (gsize) hash_lengths[g_rand_int_range(rand, 0, G_N_ELEMENTS(hash_lengths))];
+      for (gsize i = 0; i < n; i++)
+        text[i] = "0123456789abcdefABCDEF"[g_rand_int_range(rand, 0, g_rand_boolean(rand) ? 16 : 22)];
+      break;
+    default:
+      {
+        const gchar *seed = shape_seeds[g_rand_int_range(rand, 0, G_N_ELEMENTS(shape_seeds))];
+        n = strlen(seed);
+        memcpy(text, seed, n);
+      }
+    }
+  return _mutate(rand, text, n);
+}
+
+Test(match_value, classify_as_reference)
+{
+  GRand *rand = g_rand_new_with_seed(20261201);
+  guint classified[THREATQ_MATCH_KIND_COUNT] = { 0 };
+
+  for (guint round = 0; round < 400000; round++)
+    {
+      gchar text[320];
+      ThreatqMatchValue value, expected;
+      gsize length = _random_value(rand, text);
+      /* exactly its size, so that ASan sees a read past the value */
+      gchar *copy = g_memdup2(text, length);
+
+      gboolean ok = threatq_match_value_classify(copy, length, &value);
+      gboolean expected_ok = _ref_classify(copy, length, &expected);
+      g_free(copy);
+      cr_assert_eq(ok, expected_ok, "\"%.*s\": %d, expected %d", (gint) length, text, ok, expected_ok);
+      cr_assert_eq(value.key.kind, expected.key.kind, "\"%.*s\"", (gint) length, text);
+      cr_assert_eq(value.key.prefix_len, expected.key.prefix_len, "\"%.*s\"", (gint) length, text);
+      cr_assert_eq(value.key.length, expected.key.length, "\"%.*s\"", (gint) length, text);
+      cr_assert(value.key.bytes == value.buffer);
+      cr_assert_eq(memcmp(value.key.bytes, expected.key.bytes, value.key.length), 0, "\"%.*s\"", (gint) length, text);
+      classified[value.key.kind]++;
+    }
+  /* each shape is met often, and so is nothing */
+  for (guint kind = 0; kind < THREATQ_MATCH_KIND_COUNT; kind++)
+    cr_assert_gt(classified[kind], 500, "kind %u: %u", kind, classified[kind]);
+  g_rand_free(rand);
+}
