@@ -43,6 +43,7 @@ struct _ThreatqMatchSet
   ThreatqMatchTable atoms;      /* writer only */
   ThreatqMatchFilter *filter;   /* the key hashes of by_key and by_prefix; read by lookups */
   guint64 lengths[2][3];        /* [ipv6][word]: bit L set while an entry has prefix length L; read by lookups */
+  gsize schemeless_urls;        /* entries of URL indicators given without a scheme; read by lookups */
   guint32 regions[2];           /* [ipv6]: bit R set while lengths has a bit in region R (_region_shift()) below the full length */
   guint64 generation;           /* counts links and unlinks; read by lookups */
   guint32 length_count[2][ADDRESS_LENGTHS];
@@ -95,8 +96,7 @@ _hash_bytes(guint64 seed, const guint8 *bytes, gsize length)
 #endif
     }
   else
-    for (gsize j = 0; j < rest; j++)
-      tail |= (guint64) bytes[i + j] << (8 * j);
+    memcpy(&tail, bytes + i, rest);     /* a short key: for an IPv4 address's 4 bytes, one load */
   return (guint32) _mix(h ^ tail);
 }
 
@@ -497,6 +497,14 @@ _count_length(ThreatqMatchSet *self, const ThreatqMatchEntry *entry, gint delta)
     _update_region(self, family, bits, length);
 }
 
+/* a URL indicator given without a scheme (threatq_match_key_schemeless()): counted before its link */
+static void
+_count_schemeless(ThreatqMatchSet *self, const ThreatqMatchEntry *entry, gint delta)
+{
+  if (entry->kind == THREATQ_MATCH_KIND_URL && entry->key_length >= 2 && entry->key[0] == '/' && entry->key[1] == '/')
+    __atomic_store_n(&self->schemeless_urls, self->schemeless_urls + (gsize) delta, __ATOMIC_RELEASE);
+}
+
 /* ---- writer ----------------------------------------------------------- */
 
 static ThreatqMatchEntry *
@@ -536,6 +544,7 @@ _unlink(ThreatqMatchSet *self, ThreatqMatchEntry *entry)
   threatq_match_table_remove(_key_table(self, entry), entry);
   threatq_match_table_remove(&self->by_id, entry);
   _count_length(self, entry, -1);
+  _count_schemeless(self, entry, -1);
   _next_generation(self);
   g_ptr_array_add(self->retired_entries, entry);
 }
@@ -546,6 +555,7 @@ _link(ThreatqMatchSet *self, ThreatqMatchEntry *entry)
   ThreatqMatchSlots *old;
 
   _count_length(self, entry, +1);
+  _count_schemeless(self, entry, +1);
   _filter_add(self, entry);
   threatq_match_table_insert(_key_table(self, entry), entry, &old);
   _retire_slots(self, old);
@@ -1054,7 +1064,7 @@ _lookup_address(ThreatqMatchSet *self, const ThreatqMatchKey *key, guint bits, H
 
   if (key->prefix_len == bits && !_open_regions_hold_lengths(self, family, unmarked))
     {
-      if (_lengths_between(self, family, bits, bits))
+      if (__atomic_load_n(&self->lengths[family][bits / 64], __ATOMIC_ACQUIRE) >> (bits % 64) & 1)
         _probe_hashed(exact, key, exact_hash, hits);
       return;
     }
@@ -1078,14 +1088,18 @@ _lookup_hostname(ThreatqMatchSet *self, const ThreatqMatchSlots *slots, const Th
     }
 }
 
-/* the URL, and for http(s) the indicators that were given without a scheme */
+/*
+ * The URL, and for http(s) the indicators that were given without a scheme,
+ * when the set holds any (else that second key, hash and filter read would
+ * be a third of a URL's lookup for nothing).
+ */
 static void
 _lookup_url(ThreatqMatchSet *self, const ThreatqMatchSlots *slots, const ThreatqMatchKey *key, Hits *hits)
 {
   ThreatqMatchKey schemeless;
 
   _probe(self, slots, key, hits);
-  if (threatq_match_key_schemeless(key, &schemeless))
+  if (__atomic_load_n(&self->schemeless_urls, __ATOMIC_ACQUIRE) && threatq_match_key_schemeless(key, &schemeless))
     _probe(self, slots, &schemeless, hits);
 }
 

@@ -134,12 +134,6 @@ threatq_match_table_remove(ThreatqMatchTable *self, gconstpointer item)
   return FALSE;
 }
 
-const ThreatqMatchSlots *
-threatq_match_table_slots(const ThreatqMatchTable *self)
-{
-  return __atomic_load_n(&self->slots, __ATOMIC_ACQUIRE);
-}
-
 void
 threatq_match_probe_init(ThreatqMatchProbe *probe, const ThreatqMatchSlots *slots, guint32 hash)
 {

@@ -64,7 +64,11 @@ gboolean threatq_match_table_remove(ThreatqMatchTable *self, gconstpointer item)
 gsize threatq_match_table_size(const ThreatqMatchTable *self);
 
 /* reader side */
-const ThreatqMatchSlots *threatq_match_table_slots(const ThreatqMatchTable *self);
+static inline const ThreatqMatchSlots *
+threatq_match_table_slots(const ThreatqMatchTable *self)
+{
+  return __atomic_load_n(&self->slots, __ATOMIC_ACQUIRE);
+}
 void threatq_match_probe_init(ThreatqMatchProbe *probe, const ThreatqMatchSlots *slots, guint32 hash);
 /* the next item of the probe chain (not a tombstone; with hashes, of the probe's hash), NULL at the chain's end */
 gpointer threatq_match_probe_next(ThreatqMatchProbe *probe);

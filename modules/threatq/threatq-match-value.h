@@ -80,8 +80,12 @@ gboolean threatq_match_key_schemeless(const ThreatqMatchKey *key, ThreatqMatchKe
 /* the ThreatQ type name of a type_index; NULL when out of range */
 const gchar *threatq_match_type_name(guint type_index);
 
-/* the full prefix length of an address kind (32, 128), else 0 */
-guint threatq_match_kind_address_bits(ThreatqMatchKind kind);
+/* the full prefix length of an address kind (32, 128), else 0 (inline: a lookup asks it several times) */
+static inline guint
+threatq_match_kind_address_bits(ThreatqMatchKind kind)
+{
+  return kind == THREATQ_MATCH_KIND_IPV4 ? 32 : kind == THREATQ_MATCH_KIND_IPV6 ? 128 : 0;
+}
 
 /* ECS threat.indicator.type of a key: "ipv4-addr", "file", "url", ... */
 const gchar *threatq_match_key_ecs_type(const ThreatqMatchKey *key);

@@ -582,3 +582,23 @@ Test(match_value, classify_as_reference)
     cr_assert_gt(classified[kind], 500, "kind %u: %u", kind, classified[kind]);
   g_rand_free(rand);
 }
+
+/* an IPv4 key is written as inet_ntop() writes it: every octet width in every position */
+Test(match_value, ipv4_format_as_inet_ntop)
+{
+  static const guint8 octets[] = { 0, 1, 9, 10, 42, 99, 100, 101, 199, 200, 249, 250, 255 };
+  gchar expected[INET_ADDRSTRLEN];
+
+  for (guint n = 0; n < G_N_ELEMENTS(octets) * G_N_ELEMENTS(octets); n++)
+    {
+      guint8 bytes[4] = { octets[n % G_N_ELEMENTS(octets)], octets[n / G_N_ELEMENTS(octets)], 0, 0 };
+      bytes[2] = bytes[1] ^ bytes[0];
+      bytes[3] = octets[(n * 7) % G_N_ELEMENTS(octets)];
+      ThreatqMatchKey key = { THREATQ_MATCH_KIND_IPV4, 32, 4, bytes };
+
+      inet_ntop(AF_INET, bytes, expected, sizeof(expected));
+      gchar *got = _format(&key);
+      cr_assert_str_eq(got, expected);
+      g_free(got);
+    }
+}
