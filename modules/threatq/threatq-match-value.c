@@ -522,8 +522,19 @@ _write(Writer *writer, const gchar *text, gsize length, gboolean lower)
   if (!lower)
     memcpy(out, text, length);
   else
-    for (gsize i = 0; i < length; i++)
-      out[i] = (guint8) _lower(text[i]);
+    {
+      gsize i = 0;
+#ifdef __SSE2__
+      for (; i + 16 <= length; i += 16)
+        {
+          __m128i x = _mm_loadu_si128((const __m128i *) (text + i));
+          _mm_storeu_si128((__m128i *) (out + i), _mm_or_si128(x, _mm_and_si128(_in_range(x, 'A', 'Z'),
+                                                                                  _mm_set1_epi8(0x20))));
+        }
+#endif
+      for (; i < length; i++)
+        out[i] = (guint8) _lower(text[i]);
+    }
   writer->length += length;
 }
 
@@ -538,6 +549,47 @@ static const guint8 authority_end_chars[256] =
 {
   ['/'] = 1, ['?'] = 1, ['#'] = 1,
 };
+
+/* whether text has a byte of url_forbidden[]: the URLs that fail are few, so no exit before the end */
+static gboolean
+_has_forbidden_byte(const gchar *text, gsize length)
+{
+  guint forbidden = 0;
+  gsize i = 0;
+
+#ifdef __SSE2__
+  /* 16 bytes a step: a byte up to 0x20 is its own minimum with 0x20 (unsigned), or DEL */
+  for (; i + 16 <= length; i += 16)
+    {
+      __m128i x = _mm_loadu_si128((const __m128i *) (text + i));
+      __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x);
+      forbidden |= (guint) _mm_movemask_epi8(_mm_or_si128(low, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))));
+    }
+#endif
+  for (; i < length; i++)
+    forbidden |= url_forbidden[(guchar) text[i]];
+  return forbidden != 0;
+}
+
+/* the first byte of authority_end_chars[] from p on, or end */
+static const gchar *
+_authority_end(const gchar *p, const gchar *end)
+{
+#ifdef __SSE2__
+  for (; end - p >= 16; p += 16)
+    {
+      __m128i x = _mm_loadu_si128((const __m128i *) p);
+      __m128i stop = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')),
+                                  _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('?')), _mm_cmpeq_epi8(x, _mm_set1_epi8('#'))));
+      guint found = (guint) _mm_movemask_epi8(stop);
+      if (found)
+        return p + __builtin_ctz(found);
+    }
+#endif
+  while (p < end && !authority_end_chars[(guchar) *p])
+    p++;
+  return p;
+}
 
 /* the default port of the scheme (already lower-case), 0 when none is known */
 static guint
@@ -622,11 +674,7 @@ _parse_url(const gchar *text, gsize length, ThreatqMatchValue *value)
   Writer writer = { value->buffer, 0 };
   const gchar *end = text + length;
 
-  /* no exit in the loop, so that it is vectorised: the URLs that fail are few */
-  gboolean forbidden = FALSE;
-  for (gsize i = 0; i < length; i++)
-    forbidden |= url_forbidden[(guchar) text[i]];
-  if (forbidden)
+  if (_has_forbidden_byte(text, length))
     return FALSE;
   const gchar *p = threatq_url_scheme_end(text, end);
   if (!p)
@@ -637,9 +685,7 @@ _parse_url(const gchar *text, gsize length, ThreatqMatchValue *value)
   _write(&writer, "://", 3, FALSE);
 
   const gchar *authority = p + 3;
-  const gchar *authority_end = authority;
-  while (authority_end < end && !authority_end_chars[(guchar) *authority_end])
-    authority_end++;
+  const gchar *authority_end = _authority_end(authority, end);
   if (!_write_authority(&writer, scheme, scheme_length, authority, (gsize) (authority_end - authority)))
     return FALSE;
 

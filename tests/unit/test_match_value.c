@@ -602,3 +602,48 @@ Test(match_value, ipv4_format_as_inet_ntop)
       g_free(got);
     }
 }
+
+/*
+ * A URL's bytes are looked at 16 at a time: a forbidden byte (a control,
+ * space, DEL) at any position, an authority of any length up to past two
+ * such steps and each byte that ends it must give what the rules say.
+ */
+Test(match_value, url_bytes_at_every_position)
+{
+  ThreatqMatchValue value;
+  const gchar *base = "http://example.com/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?q=1";
+  gsize base_length = strlen(base);
+  const guint8 forbidden[] = { 0x00, 0x01, 0x09, 0x0a, 0x1f, 0x20, 0x7f };
+
+  for (gsize at = 1; at < base_length; at++)
+    for (guint f = 0; f < G_N_ELEMENTS(forbidden); f++)
+      {
+        gchar url[128];
+        memcpy(url, base, at);
+        url[at] = (gchar) forbidden[f];
+        memcpy(url + at + 1, base + at, base_length - at);
+        cr_assert_not(threatq_match_value_classify(url, base_length + 1, &value),
+                      "byte 0x%02x at %" G_GSIZE_FORMAT " classified", forbidden[f], at);
+      }
+
+  const gchar *tails[][2] = { { "/P?Q", "/P?Q" }, { "?Q", "/?Q" }, { "#F", "/" }, { "", "/" }, { "/#F", "/" } };
+  for (gsize host_length = 1; host_length <= 40; host_length++)
+    for (guint t = 0; t < G_N_ELEMENTS(tails); t++)
+      {
+        GString *url = g_string_new("HTTP://");
+        GString *expected = g_string_new("http://");
+        for (gsize i = 0; i < host_length; i++)
+          {
+            g_string_append_c(url, "AbZdE-9"[i % 7]);
+            g_string_append_c(expected, "abzde-9"[i % 7]);
+          }
+        g_string_append(url, tails[t][0]);
+        g_string_append(expected, tails[t][1]);
+        cr_assert(threatq_match_value_classify(url->str, url->len, &value), "'%s' not classified", url->str);
+        gchar *got = _format(&value.key);
+        cr_assert_str_eq(got, expected->str, "'%s'", url->str);
+        g_free(got);
+        g_string_free(url, TRUE);
+        g_string_free(expected, TRUE);
+      }
+}
