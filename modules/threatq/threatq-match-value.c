@@ -406,15 +406,20 @@ _normalise_short_hostname(const gchar *text, gsize length, guint8 *out)
   guint8 copy[SHORT_NAME_MAX] = { 0 };
   NameMasks m = { 0 };
 
-  memcpy(copy, text, length);
-  for (guint at = 0; at < length; at += 16)
-    _classify_name16(_mm_loadu_si128((const __m128i *) (copy + at)), out + at, at, &m);
   guint64 name = length == 64 ? G_MAXUINT64 : (G_GUINT64_CONSTANT(1) << length) - 1;
+  memcpy(copy, text, length);
+  /* a step at a time: a URL, an e-mail or an IPv6 address (tried as a name first) ends at its first */
+  for (guint at = 0; at < length; at += 16)
+    {
+      _classify_name16(_mm_loadu_si128((const __m128i *) (copy + at)), out + at, at, &m);
+      if (m.bad & name)
+        return 0;
+    }
   guint64 last = G_GUINT64_CONSTANT(1) << (length - 1);
   guint64 starts = m.dots << 1 | 1;          /* the first byte of each label */
   guint64 ends = m.dots >> 1 | last;         /* the last byte of each label */
 
-  if ((m.bad & name) || !m.dots || (m.dots & (starts | ends)) || (m.dashes & (starts | ends) & name))
+  if (!m.dots || (m.dots & (starts | ends)) || (m.dashes & (starts | ends) & name))
     return 0;
   /* the bytes after the last dot: not all digits */
   guint64 last_label = name & ~((G_GUINT64_CONSTANT(2) << (63 - __builtin_clzll(m.dots))) - 1);
