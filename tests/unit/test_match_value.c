@@ -647,3 +647,69 @@ Test(match_value, url_bytes_at_every_position)
         g_string_free(expected, TRUE);
       }
 }
+
+/* a string near an IPv6 address: groups of 0 to 5 hex digits, maybe a "::" or two, maybe a dotted quad */
+static void
+_random_ipv6(GRand *rand, gchar *text, gsize *length)
+{
+  static const gchar hex[] = "0123456789abcdefABCDEF0f";
+  guint groups = (guint) g_rand_int_range(rand, 1, 10);
+  gsize n = 0;
+
+  if (g_rand_int_range(rand, 0, 4) == 0)
+    text[n++] = ':';
+  for (guint group = 0; group < groups; group++)
+    {
+      if (group)
+        text[n++] = ':';
+      if (g_rand_int_range(rand, 0, 6) == 0)
+        text[n++] = ':';
+      for (gint i = g_rand_int_range(rand, 0, 8) ? g_rand_int_range(rand, 1, 5) : g_rand_int_range(rand, 0, 6); i > 0; i--)
+        text[n++] = hex[g_rand_int_range(rand, 0, sizeof(hex) - 1)];
+    }
+  if (g_rand_int_range(rand, 0, 4) == 0)
+    {
+      gsize quad_length;
+      text[n++] = ':';
+      _random_quad(rand, text + n, &quad_length);
+      n += quad_length;
+    }
+  if (g_rand_int_range(rand, 0, 5) == 0)
+    text[n++] = ':';
+  if (n && g_rand_int_range(rand, 0, 10) == 0)
+    text[g_rand_int_range(rand, 0, (gint32) n)] = "x:.g\x01"[g_rand_int_range(rand, 0, 5)];
+  text[n] = '\0';
+  *length = n;
+}
+
+/* the IPv6 reader takes what glibc's inet_pton(AF_INET6) takes, with the same bytes */
+Test(match_value, ipv6_as_inet_pton)
+{
+  GRand *rand = g_rand_new_with_seed(20261201);
+  gchar text[160];
+  gsize length;
+  guint accepted = 0;
+
+  for (guint round = 0; round < 300000; round++)
+    {
+      ThreatqMatchValue value;
+      guint8 expected[16];
+
+      _random_ipv6(rand, text, &length);
+      if (!memchr(text, ':', length))
+        continue;
+      gboolean valid = inet_pton(AF_INET6, text, expected) == 1;
+      gboolean ok = threatq_match_value_from_indicator("IPv6 Address", strlen("IPv6 Address"), text, length, &value, NULL);
+      cr_assert_eq(ok, valid, "\"%s\": inet_pton says %d", text, valid);
+      if (!valid)
+        continue;
+      accepted++;
+      /* an IPv4-mapped address is keyed as IPv4 */
+      gsize offset = value.key.kind == THREATQ_MATCH_KIND_IPV4 ? 12 : 0;
+      cr_assert_eq(value.key.length, 16 - offset, "\"%s\"", text);
+      cr_assert_eq(memcmp(value.key.bytes, expected + offset, value.key.length), 0, "\"%s\"", text);
+    }
+  cr_assert_gt(accepted, 10000, "%u", accepted);
+  cr_assert_lt(accepted, 250000, "%u", accepted);
+  g_rand_free(rand);
+}
