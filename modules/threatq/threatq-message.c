@@ -239,8 +239,8 @@ _item_shape(const gchar *item, gsize *length)
   return kinds ? ITEM_SPACED : ITEM_BARE;
 }
 
-void
-threatq_message_encode_list_item(GString *buffer, const gchar *item)
+static inline void
+_encode_item(GString *buffer, const gchar *item)
 {
   gsize length;
 
@@ -260,6 +260,13 @@ threatq_message_encode_list_item(GString *buffer, const gchar *item)
     }
 }
 
+/* for threatq-match()'s output; the source's own lists keep the static one, inlined */
+void
+threatq_message_encode_list_item(GString *buffer, const gchar *item)
+{
+  _encode_item(buffer, item);
+}
+
 static const gchar *
 _encode_list(ThreatqMessageFactory *self, const ThreatqField *list, gsize *length)
 {
@@ -270,7 +277,7 @@ _encode_list(ThreatqMessageFactory *self, const ThreatqField *list, gsize *lengt
     {
       if (i > 0)
         threatq_string_append_c(buffer, ',');
-      threatq_message_encode_list_item(buffer, list->items[i]);
+      _encode_item(buffer, list->items[i]);
     }
   /* the threatq_string_ appends leave the NUL to whoever reads the buffer as a string */
   buffer->str[buffer->len] = '\0';
