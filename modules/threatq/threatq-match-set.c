@@ -497,11 +497,14 @@ _count_length(ThreatqMatchSet *self, const ThreatqMatchEntry *entry, gint delta)
     _update_region(self, family, bits, length);
 }
 
-/* a URL indicator given without a scheme (threatq_match_key_schemeless()): counted before its link */
+/* a URL indicator given without a scheme: counted before its link */
 static void
 _count_schemeless(ThreatqMatchSet *self, const ThreatqMatchEntry *entry, gint delta)
 {
-  if (entry->kind == THREATQ_MATCH_KIND_URL && entry->key_length >= 2 && entry->key[0] == '/' && entry->key[1] == '/')
+  ThreatqMatchKey key;
+
+  threatq_match_entry_key(entry, &key);
+  if (threatq_match_key_is_schemeless(&key))
     __atomic_store_n(&self->schemeless_urls, self->schemeless_urls + (gsize) delta, __ATOMIC_RELEASE);
 }
 

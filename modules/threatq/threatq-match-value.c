@@ -6,6 +6,13 @@
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
+
+/* a bit a byte of 16: bytes from lo to hi (signed compares: bytes from 0x80 up are in no range) */
+static inline __m128i
+_in_range(__m128i x, gchar lo, gchar hi)
+{
+  return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((gchar) (lo - 1))), _mm_cmplt_epi8(x, _mm_set1_epi8((gchar) (hi + 1))));
+}
 #endif
 
 #define HOSTNAME_MAX 253
@@ -322,12 +329,8 @@ _hash_kind_of_length(gsize hex_digits)
 static inline guint
 _decode_hex16(__m128i x, guint8 *out)
 {
-  __m128i lower = _mm_or_si128(x, _mm_set1_epi8(0x20));
-  /* signed compares: a byte from 0x80 up is negative, neither a digit nor a letter */
-  __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
-                                _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
-  __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
-                                 _mm_cmplt_epi8(lower, _mm_set1_epi8('f' + 1)));
+  __m128i digit = _in_range(x, '0', '9');
+  __m128i letter = _in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'f');
   /* the low nibble is a digit's value, and 9 less than a letter's */
   __m128i nibbles = _mm_add_epi8(_mm_and_si128(x, _mm_set1_epi8(0x0f)), _mm_and_si128(letter, _mm_set1_epi8(9)));
   /* a 16-bit lane holds two digits, the first in its low byte: first << 4 | second */
@@ -440,13 +443,6 @@ _all_digits(const guint8 *text, gsize length)
  */
 #ifdef __SSE2__
 #define SHORT_NAME_MAX 64
-
-/* a bit a byte of 16: bytes from lo to hi (signed compares: bytes from 0x80 up are in no range) */
-static inline __m128i
-_in_range(__m128i x, gchar lo, gchar hi)
-{
-  return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((gchar) (lo - 1))), _mm_cmplt_epi8(x, _mm_set1_epi8((gchar) (hi + 1))));
-}
 
 typedef struct
 {

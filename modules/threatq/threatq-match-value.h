@@ -77,6 +77,13 @@ gboolean threatq_match_value_from_indicator(const gchar *type_name, gsize type_l
  */
 gboolean threatq_match_key_schemeless(const ThreatqMatchKey *key, ThreatqMatchKey *schemeless);
 
+/* whether key is in that form: the key of a URL indicator given without a scheme */
+static inline gboolean
+threatq_match_key_is_schemeless(const ThreatqMatchKey *key)
+{
+  return key->kind == THREATQ_MATCH_KIND_URL && key->length >= 2 && key->bytes[0] == '/' && key->bytes[1] == '/';
+}
+
 /* the ThreatQ type name of a type_index; NULL when out of range */
 const gchar *threatq_match_type_name(guint type_index);
 
