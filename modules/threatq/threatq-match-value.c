@@ -13,6 +13,13 @@ _in_range(__m128i x, gchar lo, gchar hi)
 {
   return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((gchar) (lo - 1))), _mm_cmplt_epi8(x, _mm_set1_epi8((gchar) (hi + 1))));
 }
+
+/* 16 bytes with their ASCII capitals lower-cased */
+static inline __m128i
+_lower16(__m128i x)
+{
+  return _mm_or_si128(x, _mm_and_si128(_in_range(x, 'A', 'Z'), _mm_set1_epi8(0x20)));
+}
 #endif
 
 #define HOSTNAME_MAX 253
@@ -430,17 +437,6 @@ _all_digits(const guint8 *text, gsize length)
   return TRUE;
 }
 
-/*
- * Lower-cases text into out: at least two labels of letters, digits, '-' and
- * '_' (as in _dmarc.example.com), none longer than 63 or starting or ending
- * with '-', at most 253 in all, a last label that is not all digits.  One
- * trailing dot is dropped.  Returns the length written, 0 when not a name.
- *
- * One pass, one table load a byte, each label checked at its dot: a fifth of
- * all log values are names, and the classifier tries a name before it looks
- * for the ':' of a URL or the '@' of an e-mail address, so a byte that no
- * name has ends it at once.
- */
 #ifdef __SSE2__
 #define SHORT_NAME_MAX 64
 
@@ -453,7 +449,7 @@ typedef struct
 static inline void
 _classify_name16(__m128i x, guint8 *out, guint at, NameMasks *masks)
 {
-  __m128i lower = _mm_or_si128(x, _mm_and_si128(_in_range(x, 'A', 'Z'), _mm_set1_epi8(0x20)));
+  __m128i lower = _lower16(x);
   __m128i dot = _mm_cmpeq_epi8(lower, _mm_set1_epi8('.'));
   __m128i dash = _mm_cmpeq_epi8(lower, _mm_set1_epi8('-'));
   __m128i digit = _in_range(lower, '0', '9');
@@ -500,6 +496,19 @@ _normalise_short_hostname(const gchar *text, gsize length, guint8 *out)
 }
 #endif
 
+/*
+ * Lower-cases text into out: at least two labels of letters, digits, '-' and
+ * '_' (as in _dmarc.example.com), none longer than 63 or starting or ending
+ * with '-', at most 253 in all, a last label that is not all digits.  One
+ * trailing dot is dropped.  Returns the length written, 0 when not a name.
+ *
+ * A name of up to 64 bytes goes to _normalise_short_hostname() where SSE2
+ * is there.  Longer ones, and all without SSE2, take one pass, one table
+ * load a byte, each label checked at its dot: a fifth of all log values are
+ * names, and the classifier tries a name before it looks for the ':' of a
+ * URL or the '@' of an e-mail address, so a byte that no name has ends it
+ * at once.
+ */
 static gsize
 _normalise_hostname(const gchar *text, gsize length, guint8 *out)
 {
@@ -604,11 +613,7 @@ _write(Writer *writer, const gchar *text, gsize length, gboolean lower)
       gsize i = 0;
 #ifdef __SSE2__
       for (; i + 16 <= length; i += 16)
-        {
-          __m128i x = _mm_loadu_si128((const __m128i *) (text + i));
-          _mm_storeu_si128((__m128i *) (out + i), _mm_or_si128(x, _mm_and_si128(_in_range(x, 'A', 'Z'),
-                                                                                  _mm_set1_epi8(0x20))));
-        }
+        _mm_storeu_si128((__m128i *) (out + i), _lower16(_mm_loadu_si128((const __m128i *) (text + i))));
 #endif
       for (; i < length; i++)
         out[i] = (guint8) _lower(text[i]);
