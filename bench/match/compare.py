@@ -170,7 +170,7 @@ class Watch(common.LineCounter):
         self.tail = chunk[-1:]
 
 
-def start_syslog_ng(d, conf_text):
+def start_syslog_ng(d, conf_text, preexec_fn=None):
     os.makedirs(d, exist_ok=True)
     conf = os.path.join(d, "syslog-ng.conf")
     with open(conf, "w") as f:
@@ -180,7 +180,7 @@ def start_syslog_ng(d, conf_text):
            "--module-path=%s:%s" % (common.SYSTEM_MODULE_DIR, common.MODULE_DIR), "-e"]
     log = open(os.path.join(d, "syslog-ng.log"), "ab")
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            cwd=d), log
+                            cwd=d, preexec_fn=preexec_fn), log
 
 
 def stop_syslog_ng(proc, log):
@@ -368,7 +368,7 @@ def live_c(workdir, paths, server, n, rep):
 def restore_c(workdir, paths, rep):
     """Every measured (c) start begins from the state the sync left: its persist file (the
     threatq() cursor at the end of the collection, no file() position) and its snapshot."""
-    d = os.path.join(workdir, "c-%d" % rep)
+    d = os.path.join(workdir, "c-%s" % rep)
     os.makedirs(d, exist_ok=True)
     shutil.copyfile(paths["persist0"], os.path.join(d, "persist"))
     shutil.copyfile(paths["state0"], paths["state"])
@@ -502,6 +502,10 @@ def main(argv=None):
     p.add_argument("--small", action="store_true",
                    help="CI size: 100,000 indicators and 100,000 lines")
     p.add_argument("--repeat", type=int, default=3, help="starts of each configuration (median)")
+    p.add_argument("--together", type=float, metavar="SLICE",
+                   help="then pairs of (a) and (c) at once on one CPU, taking turns of SLICE seconds "
+                   "(0: sharing it); see bench/match/together.py (--small: 0.25)")
+    p.add_argument("--pairs", type=int, help="pairs of --together (default 10; --small: 2)")
     p.add_argument("--only", default="abc", help="configurations to run, e.g. ab")
     p.add_argument("--prefixes", choices=sorted(mix.PREFIXES), default="wide",
                    help="CIDR prefix lengths: wide (16 IPv4 + 32 IPv6 lengths, the worst case; "
@@ -512,6 +516,11 @@ def main(argv=None):
     a = p.parse_args(argv)
     n, lines = (100000, 100000) if a.small else (a.indicators, a.lines)
     kinds = [k for k in CONFIGS if k in a.only]
+    if a.small and a.together is None and "a" in kinds and "c" in kinds:
+        a.together = 0.25
+    pairs = a.pairs if a.pairs is not None else 2 if a.small else 10
+    if a.together is not None and not ("a" in kinds and "c" in kinds):
+        p.error("--together needs (a) and (c): --only must name both")
     mix.use_prefixes(a.prefixes)
 
     if a.wait_load is not None:
@@ -551,6 +560,7 @@ def main(argv=None):
     server = sync_info = None
     c_live = False
     ok = True
+    together_summary, together_right = None, True
     try:
         if "c" in kinds:
             try:
@@ -620,6 +630,10 @@ def main(argv=None):
                                                 fmt(r["rate"]), r["hwm_mb"], hits[kind][0],
                                                 common.loadavg()))
                 sys.stdout.flush()
+        if a.together is not None and "c" in kinds and not c_live:
+            import together
+            together_summary, together_right = together.run(workdir, paths, server, pairs, a.together,
+                                                            lines, expected)
     except common.BenchError as e:
         print("FAILED: %s" % e)
         ok = False
@@ -628,6 +642,11 @@ def main(argv=None):
             server.stop()
 
     report(results, skipped, hits, n, lines, sync_info)
+    if together_summary:
+        print(together_summary)
+    elif a.together is not None:
+        print("  together: not run (%s)" % ("(c) ran live: no state file to start from" if c_live
+                                           else "(c) skipped or the run failed"))
     print("load average at end: %s; wall time %.0f s" % (common.loadavg(),
                                                           time.monotonic() - started))
     if a.workdir:
@@ -635,7 +654,7 @@ def main(argv=None):
     else:
         shutil.rmtree(workdir, ignore_errors=True)
     # the exit code: every start worked, every hit is right, and (c) ran unless --only left it out
-    wrong = [k for k, h in hits.items() if h[2]]
+    wrong = [k for k, h in hits.items() if h[2]] + ["the together pairs"] * (not together_right)
     if wrong or skipped:
         print("exit 1: %s" % "; ".join(["wrong hits in %s" % ", ".join(wrong)] * bool(wrong)
                                        + ["%s skipped" % ", ".join(sorted(skipped))] * bool(skipped)))

@@ -77,6 +77,15 @@ void threatq_compat_stats_key_set(StatsClusterKey *key, ThreatqCompatLabel *labe
 /* A LogParser clone gets what every parser has (its template; on 4.x also its name). */
 void threatq_compat_parser_clone_settings(LogParser *self, LogParser *cloned);
 
+/* what LogParser's own queue counts for a message it passes on (4.x: processed; 3.38: nothing) */
+static inline void
+threatq_compat_parser_processed(LogParser *self)
+{
+#if THREATQ_SYSLOG_NG_4
+  stats_counter_inc(self->processed_messages);
+#endif
+}
+
 /*
  * Batches (4.x): the queue behind the source takes the messages a thread
  * posts a batch at a time, and wakes its consumer once a batch.  By default

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 /* unlinked entries freed together, after one wait for readers */
 #define RECLAIM_BATCH 1024
@@ -858,6 +859,14 @@ typedef struct
   const ThreatqMatchFilter *filter;
 } Hits;
 
+static inline gint64
+_now(Hits *hits)
+{
+  if (G_UNLIKELY(hits->now == THREATQ_MATCH_SET_CLOCK))
+    hits->now = (gint64) time(NULL);
+  return hits->now;
+}
+
 /* the live entries of exactly this key (its hash) in the table, past the filter */
 static gsize
 _probe_table(const ThreatqMatchSlots *slots, const ThreatqMatchKey *key, guint32 hash, Hits *hits)
@@ -871,7 +880,7 @@ _probe_table(const ThreatqMatchSlots *slots, const ThreatqMatchKey *key, guint32
     {
       if (entry->key_hash != hash || entry->kind != key->kind || entry->prefix_len != key->prefix_len
           || entry->key_length != key->length || memcmp(entry->key, key->bytes, key->length) != 0
-          || (gint64) entry->expires_at <= hits->now)
+          || (gint64) entry->expires_at <= _now(hits))
         continue;
       found++;
       if (hits->count < hits->max_hits)

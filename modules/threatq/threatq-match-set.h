@@ -167,9 +167,13 @@ void threatq_match_set_foreach(ThreatqMatchSet *self, ThreatqMatchEntryFunc func
 guint threatq_match_set_read_begin(ThreatqMatchSet *self);
 void threatq_match_set_read_end(ThreatqMatchSet *self, guint token);
 
+/* as lookup's now: the lookup reads time(NULL) itself, only when an entry of the key is to be checked */
+#define THREATQ_MATCH_SET_CLOCK G_MININT64
+
 /*
- * Inside a read section, at now (epoch seconds): stores up to max_hits entries in hits and returns
- * how many it stored (the hits of one key; more than max_hits are cut).
+ * Inside a read section, at now (epoch seconds, or THREATQ_MATCH_SET_CLOCK): stores up to
+ * max_hits entries in hits and returns how many it stored (the hits of one key; more than
+ * max_hits are cut).
  */
 gsize threatq_match_set_lookup(ThreatqMatchSet *self, const ThreatqMatchKey *key, gint64 now,
                                gboolean parent_domains, const ThreatqMatchEntry **hits, gsize max_hits);

@@ -138,8 +138,10 @@ def parser_text(name, source, tag=None, parent_domains=None, hits_field=None):
 def config(emu, workdir, parsers, sources=(("s_tq", COLLECTION),), routes=None):
     """sources: (name, collection) of threatq() sources, each written to <name>.ndjson;
     parsers: parser statements; routes: the log statement of the log lines."""
+    # stats level 1: 4.x counts what each parser passes (test_parser_counts_what_it_passes)
     text = [syslogng.VERSION_LINE,
-            "options { stats-freq(0); time-reopen(1); };"]
+            "options { stats-freq(0); time-reopen(1); %s };"
+            % ("stats(level(1));" if syslogng.VERSION >= (4, 0) else "stats-level(1);")]
     for name, collection in sources:
         text.append("source %s { %s; };" % (name, syslogng.threatq_source(
             **syslogng.base_source_opts(emu, collection))))
@@ -220,6 +222,7 @@ def matched(tmp_path_factory):
             "sent": {line["case"]: line for line in lines},
             "source": documents_by_id(workdir),
             "hits": syslogng.read_json_lines(workdir / "hits.ndjson"),
+            "parser_stats": [r for r in s.stats() if r.get("SourceName") == "parser"],
             "exit": s.stop(),
         }
     except Exception:
@@ -320,6 +323,17 @@ def test_hits_array_best_first(matched):
 def test_filter_on_tag_routes_hits(matched):
     routed = sorted(syslogng.dig(d, "log.case") for d in matched["hits"])
     assert routed == sorted(c[0] for c in CASES + [FORMATTED] if c[2] is not None)
+
+
+def test_parser_counts_what_it_passes(matched):
+    """The parser passes messages on by its own queue (not LogParser's): on 4.x it still counts
+    each as LogParser does (parsed_events_total, result processed); 3.38's parsers count none."""
+    processed = [r for r in matched["parser_stats"]
+                 if r.get("SourceId", "").startswith("p_tq") and r.get("Type") == "processed"]
+    if syslogng.VERSION >= (4, 0):
+        assert [r["Number"] for r in processed] == [len(CASES) + 1], matched["parser_stats"]
+    else:
+        assert processed == [], matched["parser_stats"]
 
 
 def test_clean_exit(matched):

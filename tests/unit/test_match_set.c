@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 
 #include "threatq-match-set.h"
@@ -226,6 +227,29 @@ Test(match_set, expiry_needs_no_update)
   cr_assert_eq(threatq_match_set_purge_expired(set, NOW), 0);
   cr_assert_eq(threatq_match_set_purge_expired(set, NOW + 60), 1);
   assert_hits_at("evil.example.com", NOW, FALSE, "");
+}
+
+/* THREATQ_MATCH_SET_CLOCK: the lookup reads the real clock (the parser passes it) */
+Test(match_set, expiry_by_the_clock)
+{
+  gint64 clock_now = (gint64) time(NULL);
+  ThreatqMatchIndicator ahead = _indicator(1, "FQDN", "ahead.example.com");
+  ThreatqMatchIndicator passed = _indicator(2, "FQDN", "passed.example.com");
+  ThreatqMatchIndicator cidr_passed = _indicator(3, "CIDR Block", "192.0.2.0/24");
+  ahead.expires_at = clock_now + 3600;
+  passed.expires_at = clock_now - 1;
+  cidr_passed.expires_at = clock_now - 1;
+  cr_assert_eq(threatq_match_set_insert(set, &ahead), THREATQ_MATCH_INSERTED);
+  cr_assert_eq(threatq_match_set_insert(set, &passed), THREATQ_MATCH_INSERTED);
+  cr_assert_eq(threatq_match_set_insert(set, &cidr_passed), THREATQ_MATCH_INSERTED);
+  _add(4, "CIDR Block", "192.0.0.0/16");
+
+  assert_hits_at("ahead.example.com", THREATQ_MATCH_SET_CLOCK, FALSE, "1");
+  assert_hits_at("passed.example.com", THREATQ_MATCH_SET_CLOCK, FALSE, "");
+  assert_hits_at("192.0.2.9", THREATQ_MATCH_SET_CLOCK, FALSE, "4");
+  /* a time given is used as it is */
+  assert_hits_at("passed.example.com", clock_now - 2, FALSE, "2");
+  assert_hits_at("192.0.2.9", clock_now - 2, FALSE, "3");
 }
 
 Test(match_set, update_replaces_and_status_change_removes)
