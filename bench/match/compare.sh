@@ -7,6 +7,9 @@
 #
 #   bench/match/compare.sh              N = L = 1,000,000, 3 starts of each (about 1.5 minutes)
 #   bench/match/compare.sh --small      N = L = 100,000 (CI; about 15 s)
+#   bench/match/compare.sh --together 0.25 --pairs 20
+#                                       then 20 pairs of (a) and (c) at once on one CPU, taking
+#                                       turns of 0.25 s: the steady ratio (bench/match/together.py)
 #   bench/match/compare.sh --help       --indicators, --lines, --repeat, --only, --workdir ...
 #
 # Needs: syslog-ng with syslog-ng-mod-add-contextual-data, python3, and for (c) the built

@@ -2,10 +2,10 @@
 """(a) and (c) in the same time window on one CPU: compare.sh --together SLICE (issue 15, point 6).
 
 Starts taken in turns (compare.py's main run) meet a different speed of the CPU each: on this
-2-vCPU VM a vCPU's speed wanders by 10 to 15 % over seconds, each vCPU on its own (measured
-with a spinning loop pinned to each, bench/README.md), so one start's rate swings as much and the
-start-by-start ratio needs hundreds of pairs.  Here each pair runs (a) and (c) at once, both
-pinned to the same CPU, and both read their input from the same moment:
+2-vCPU VM a busy loop's speed, averaged over 6 s (one start), varies by about 10 % from one 6 s
+to the next (bench/match/drift.py), so one start's rate swings as much and the start-by-start
+ratio needs hundreds of pairs.  Here each pair runs (a) and (c) at once, both pinned to the same
+CPU, and both read their input from the same moment:
 
   SLICE > 0   they take turns of SLICE seconds (SIGSTOP / SIGCONT): each has the CPU and its
               caches to itself for a slice, as a lone syslog-ng does, and both see the same
