@@ -45,8 +45,21 @@ _check_key(const ThreatqMatchValue *value)
   /* a scheme-less URL indicator's key reads back as the http:// URL it stands for, less "http:" */
   gboolean schemeless = key->kind == THREATQ_MATCH_KIND_URL && text->str[0] == '/';
   if (schemeless)
+    g_string_prepend(text, "http:");
+  /*
+   * A URL's key can be longer than its value (a "/" for an empty path, "//" and "http:" for a
+   * scheme-less one), and a log value past the bound is skipped by design: the key of a
+   * value near the bound need not read back.
+   */
+  if (text->len > THREATQ_MATCH_VALUE_MAX)
     {
-      g_string_prepend(text, "http:");
+      CHECK(key->kind == THREATQ_MATCH_KIND_URL);
+      CHECK(!threatq_match_value_classify(text->str, text->len, &again));
+      g_string_free(text, TRUE);
+      return;
+    }
+  if (schemeless)
+    {
       CHECK(threatq_match_value_classify(text->str, text->len, &again));
       ThreatqMatchKey view;
       CHECK(threatq_match_key_schemeless(&again.key, &view));
