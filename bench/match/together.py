@@ -37,19 +37,11 @@ def _start(d, conf_text, cpu):
     return cmp.start_syslog_ng(d, conf_text, preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
 
 
-def _loaded(log_path):
-    try:
-        with open(log_path, errors="replace") as f:
-            return "indicator set loaded" in f.read()
-    except OSError:
-        return False
-
-
 def _wait_ready(dirs, procs):
     """Both are up: their control sockets exist and (c) has loaded its set."""
     t0 = time.monotonic()
     while not (all(os.path.exists(os.path.join(dirs[k], "ctl")) for k in dirs)
-               and _loaded(os.path.join(dirs["c"], "syslog-ng.log"))):
+               and cmp.snapshot_load_seconds(os.path.join(dirs["c"], "syslog-ng.log")) is not None):
         for kind, (proc, log) in procs.items():
             if proc.poll() is not None:
                 raise cmp.common.BenchError("together: (%s) exited (rc=%s) before its input; see %s"
@@ -89,10 +81,8 @@ class _Turns:
 
 
 def _sample(watches, procs):
-    s = {"t": time.monotonic()}
-    for kind in ("a", "c"):
-        s[kind] = (watches[kind].poll(), cmp.common.proc_cpu(procs[kind][0].pid))
-    return s
+    """{kind: (lines written, CPU seconds)} of both, now."""
+    return {kind: (watches[kind].poll(), cmp.common.proc_cpu(procs[kind][0].pid)) for kind in ("a", "c")}
 
 
 def _run_pair(watches, procs, slice_s, lines, timeout):
@@ -102,14 +92,14 @@ def _run_pair(watches, procs, slice_s, lines, timeout):
     t0 = time.monotonic()
     try:
         while True:
-            samples.append(_sample(watches, procs))
+            sample = _sample(watches, procs)
+            samples.append(sample)
             if turns.due():
                 turns.switch()
-            done = [watches[k].poll() for k in ("a", "c")]
+            done = [sample[k][0] for k in ("a", "c")]
             if max(done) > WINDOW[1] * lines:
                 turns.end()
             if min(done) >= lines:
-                samples.append(_sample(watches, procs))
                 return samples, turns.switches
             for kind, (proc, log) in procs.items():
                 if proc.poll() is not None:

@@ -8,7 +8,6 @@
 #include "template/templates.h"
 #include "messages.h"
 
-
 /* a per-thread buffer grown past this by one message is given back after it */
 #define MAX_KEPT_BUFFER (64 * 1024)
 #define INITIAL_VALUE_BUFFER 256
@@ -276,12 +275,14 @@ _process(LogParser *s, LogMessage **pmsg, const LogPathOptions *path_options, co
 static void
 _queue(LogPipe *s, LogMessage *msg, const LogPathOptions *path_options)
 {
-  msg_trace(">>>>>> parser rule evaluation begin", evt_tag_str("rule", ((LogParser *) s)->name),
+  ThreatqMatchParser *self = (ThreatqMatchParser *) s;
+
+  msg_trace(">>>>>> parser rule evaluation begin", evt_tag_str("rule", self->super.name),
             log_pipe_location_tag(s), evt_tag_msg_reference(msg));
-  _match((ThreatqMatchParser *) s, &msg, path_options);
-  threatq_compat_parser_processed((LogParser *) s);
+  _match(self, &msg, path_options);
+  threatq_compat_parser_processed(&self->super);
   msg_trace("<<<<<< parser rule evaluation result", evt_tag_str("result", "accepted"),
-            evt_tag_str("rule", ((LogParser *) s)->name), log_pipe_location_tag(s), evt_tag_msg_reference(msg));
+            evt_tag_str("rule", self->super.name), log_pipe_location_tag(s), evt_tag_msg_reference(msg));
   log_pipe_forward_msg(s, msg, path_options);
 }
 
