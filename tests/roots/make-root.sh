@@ -9,8 +9,10 @@
 # It is reused when its stamp file names the same suite and package list (and
 # `syslog-ng --version` runs inside it); otherwise it is made again from
 # Debian's archive with mmdebstrap (debootstrap as fallback).  Prints the root
-# directory on the last line of stdout.  Needs root.
+# directory on the last line of stdout.  Needs root; run-in-root.sh calls it
+# holding the root's lock.
 set -euo pipefail
+. "$(dirname "$0")/mounts.sh"
 
 suite=${1:?usage: make-root.sh trixie|sid [--rebuild]}
 rebuild=${2:-}
@@ -48,7 +50,10 @@ fi
 
 mkdir -p "$base"
 tmp=$root.new
-rm -rf "$tmp"
+# Never remove a tree with anything mounted in it (a killed mmdebstrap leaves
+# /proc and /dev bound inside): --one-file-system as well, in case.
+roots_unmount_under "$tmp"
+rm -rf --one-file-system "$tmp"
 echo "creating $root from $mirror $suite (a few minutes)" >&2
 if command -v mmdebstrap >/dev/null; then
   mmdebstrap --variant=apt --mode=root "${apt_opts[@]}" \
@@ -63,7 +68,8 @@ echo 'Acquire::Check-Valid-Until "false";' > "$tmp/etc/apt/apt.conf.d/99threatq-
 printf '#!/bin/sh\nexit 101\n' > "$tmp/usr/sbin/policy-rc.d"
 chmod +x "$tmp/usr/sbin/policy-rc.d"
 echo "$stamp" > "$tmp/.threatq-root"
-rm -rf "$root"
+roots_unmount_under "$root"
+rm -rf --one-file-system "$root"
 mv "$tmp" "$root"
 echo "created $root ($(chroot "$root" pkg-config --modversion syslog-ng))" >&2
 echo "$root"

@@ -14,17 +14,24 @@
 # The copy is fresh each time (git-tracked and new unignored files, like
 # tests/build-deb.sh), in <root>/build/src.  /proc, /sys and /dev are mounted for the
 # command and unmounted on every exit path.  One run per root at a time
-# (flock).  Needs root.
+# (flock), which also covers making the root; mounts an earlier, killed run
+# left are unmounted first.  Needs root.
 set -euo pipefail
 
 suite=${1:?usage: run-in-root.sh trixie|sid [COMMAND...]}
 shift
+case "$suite" in trixie|sid) ;; *) echo "unknown suite $suite (trixie|sid)" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-root=$("$here/make-root.sh" "$suite" | tail -n 1)
+. "$here/mounts.sh"
 
-exec 9>"$root.lock"
+base=${THREATQ_ROOTS:-/var/cache/syslog-ng-threatq/roots}
+mkdir -p "$base"
+exec 9>"$base/$suite.lock"
 flock 9
+roots_unmount_under "$base/$suite"
+roots_unmount_under "$base/$suite.new"
+root=$("$here/make-root.sh" "$suite" | tail -n 1)
 
 mounted=()
 cleanup() {
