@@ -16,9 +16,9 @@ set -euo pipefail
 
 suite=${1:?usage: make-root.sh trixie|sid [--rebuild]}
 rebuild=${2:-}
-case "$suite" in trixie|sid) ;; *) echo "unknown suite $suite (trixie|sid)" >&2; exit 2 ;; esac
+roots_check_suite "$suite"
 
-base=${THREATQ_ROOTS:-/var/cache/syslog-ng-threatq/roots}
+base=$roots_base
 root=$base/$suite
 mirror=${THREATQ_MIRROR:-http://deb.debian.org/debian}
 

@@ -20,17 +20,16 @@ set -euo pipefail
 
 suite=${1:?usage: run-in-root.sh trixie|sid [COMMAND...]}
 shift
-case "$suite" in trixie|sid) ;; *) echo "unknown suite $suite (trixie|sid)" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 . "$here/mounts.sh"
+roots_check_suite "$suite"
 
-base=${THREATQ_ROOTS:-/var/cache/syslog-ng-threatq/roots}
-mkdir -p "$base"
-exec 9>"$base/$suite.lock"
+mkdir -p "$roots_base"
+exec 9>"$roots_base/$suite.lock"
 flock 9
-roots_unmount_under "$base/$suite"
-roots_unmount_under "$base/$suite.new"
+roots_unmount_under "$roots_base/$suite"
+roots_unmount_under "$roots_base/$suite.new"
 root=$("$here/make-root.sh" "$suite" | tail -n 1)
 
 mounted=()
