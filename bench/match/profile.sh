@@ -56,17 +56,18 @@ share() {  # share SYMBOL-REGEX: the first matching line's children (inclusive) 
 }
 echo
 echo "syslog-ng (c), $(grep -m1 -o '[0-9]* samples' "$d/perf.log" || echo "?"), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')):"
+match=$(share '^_match$') lookup=$(share '^threatq_match_set_lookup$')
+classify=$(share '^threatq_match_value_classify$') output=$(share '^threatq_match_output_write$')
 printf '  %-58s %s\n' \
-  "threatq-match()'s work a message (_match, inclusive)" "$(share '^_match$')" \
-  "  its look-ups (threatq_match_set_lookup)" "$(share '^threatq_match_set_lookup$')" \
+  "threatq-match()'s work a message (_match, inclusive)" "$match" \
+  "  its look-ups (threatq_match_set_lookup)" "$lookup" \
   "    of which the filter test, where its one read waits" "$(share '^threatq_match_filter_may_contain')" \
-  "  the classifier (threatq_match_value_classify)" "$(share '^threatq_match_value_classify$')" \
-  "  a hit's output (threatq_match_output_write)" "$(share '^threatq_match_output_write$')" \
+  "  the classifier (threatq_match_value_classify)" "$classify" \
+  "  a hit's output (threatq_match_output_write)" "$output" \
   "for scale: kv-parser() (log_parser_process_message)" "$(share '^log_parser_process_message$')" \
   "for scale: mktime()'s tzset, a stat() of /etc/localtime" "$(share '^__tzset$')"
 # perf's DWARF unwinding can lose a caller's frame in some samples: then _match() comes out
 # smaller than its own parts, and the run is better repeated than believed
-awk -v m="$(share '^_match$')" -v l="$(share '^threatq_match_set_lookup$')" \
-    -v c="$(share '^threatq_match_value_classify$')" -v o="$(share '^threatq_match_output_write$')" \
+awk -v m="$match" -v l="$lookup" -v c="$classify" -v o="$output" \
   'BEGIN { if (m + 0 < l + c + o - 0.05)
              printf "  (unwinding lost frames: _match %s is less than its parts, %.2f%%; run it again)\n", m, l + c + o }'

@@ -18,8 +18,7 @@ suite=${1:?usage: make-root.sh trixie|sid [--rebuild]}
 rebuild=${2:-}
 roots_check_suite "$suite"
 
-base=$roots_base
-root=$base/$suite
+root=$roots_base/$suite
 mirror=${THREATQ_MIRROR:-http://deb.debian.org/debian}
 
 # What tests/install-deps.sh installs on Debian 12, minus the sanitizer and
@@ -48,7 +47,7 @@ if [ "$rebuild" != --rebuild ] && valid; then
   exit 0
 fi
 
-mkdir -p "$base"
+mkdir -p "$roots_base"
 tmp=$root.new
 # Never remove a tree with anything mounted in it (a killed mmdebstrap leaves
 # /proc and /dev bound inside): --one-file-system as well, in case.
